@@ -1,0 +1,294 @@
+// Block payload encode/decode (docs/format/block.md §Payload): series definitions, series runs,
+// and the columns — timestamps, kinds, then values by kind — LZ4-compressed as one payload.
+// Pure: bytes in, bytes out. Writers and compaction build `BlockColumns`; readers get them back.
+import { ByteReader, ByteWriter } from '../codec/bytes.js';
+import { decodeFloats, encodeFloats, type FloatEncodingMode } from '../codec/floats.js';
+import { decodeInts, encodeInts } from '../codec/ints.js';
+import { lz4Compress, lz4Decompress } from '../codec/lz4.js';
+import { decodeStrings, encodeStrings } from '../codec/strings.js';
+import { decodeTimestamps, encodeTimestamps } from '../codec/timestamps.js';
+import { decodeSeriesKey, encodeSeriesKey } from '../catalog/series-key.js';
+import { ValueKind, type SeriesKey } from '../types.js';
+import {
+  BLOCK_FLAG_BATCH_CONTINUES,
+  BLOCK_FLAG_LZ4,
+  BLOCK_HEADER_BYTES,
+  alignUp,
+  decodeBlockHeader,
+  encodeBlockHeader,
+  verifyBlock,
+  type BlockHeader,
+} from './format.js';
+
+/** Kinds column modes (docs/format/block.md §Kinds column). */
+const KINDS_UNIFORM = 0;
+const KINDS_PER_POINT = 1;
+
+/**
+ * A block's points in stored order: grouped in runs, one run per series, each run's points in
+ * non-decreasing timestamp order with equal timestamps in write order (so the last of equal
+ * timestamps is the newest). Value columns are per point and sparse by kind, as in WriteBatch.
+ */
+export interface BlockColumns {
+  readonly pointCount: number;
+  readonly runCount: number;
+  /** Segment-local series ref of each run; a series appears in at most one run per block. */
+  readonly runRefs: Uint32Array;
+  readonly runPointCounts: Uint32Array;
+  /** Time-to-live of each run's points in seconds, 0 = none. */
+  readonly runTtlSeconds: Uint32Array;
+  readonly timestampsMs: Float64Array;
+  readonly kinds: Uint8Array;
+  readonly floats: Float64Array;
+  readonly ints: BigInt64Array;
+  readonly texts: readonly (string | undefined)[];
+}
+
+export interface DecodedBlock extends BlockColumns {
+  readonly header: BlockHeader;
+  readonly newSeries: readonly SeriesKey[];
+}
+
+export interface BlockMeta {
+  readonly firstNewSeriesRef: number;
+  readonly sequence: number;
+  readonly writtenAtMs: number;
+  /** True when more blocks of the same batch follow (BLOCK_FLAG_BATCH_CONTINUES). */
+  readonly batchContinues: boolean;
+}
+
+const EMPTY_INTS = new BigInt64Array(0);
+
+/**
+ * Scratch state for encoding, reused across blocks by one writer so the hot path allocates no
+ * per-point garbage. Not shareable between threads or re-entrant.
+ */
+export class BlockEncoder {
+  private readonly payload = new ByteWriter(1 << 16);
+  private header = new Uint8Array(BLOCK_HEADER_BYTES);
+  private floatScratch = new Float64Array(1024);
+  private intScratch = new BigInt64Array(1024);
+  private stringIdx: number[] = [];
+  private jsonIdx: number[] = [];
+
+  constructor(private readonly mode: FloatEncodingMode) {}
+
+  /**
+   * Encodes a whole block (header + stored payload + zero padding) into a fresh Uint8Array the
+   * caller owns. `newSeries` are the series this block defines, taking refs
+   * meta.firstNewSeriesRef, +1, …
+   */
+  encode(cols: BlockColumns, newSeries: readonly SeriesKey[], meta: BlockMeta): Uint8Array {
+    const n = cols.pointCount;
+    const w = this.payload;
+    w.reset();
+    for (const key of newSeries) encodeSeriesKey(w, key);
+    for (let r = 0; r < cols.runCount; r++) {
+      w.varuint(cols.runRefs[r]!);
+      w.varuint(cols.runPointCounts[r]!);
+      w.varuint(cols.runTtlSeconds[r]!);
+    }
+    encodeTimestamps(w, cols.timestampsMs, 0, n);
+
+    let minTs = Infinity;
+    let maxTs = -Infinity;
+    const ts = cols.timestampsMs;
+    for (let i = 0; i < n; i++) {
+      const t = ts[i]!;
+      if (t < minTs) minTs = t;
+      if (t > maxTs) maxTs = t;
+    }
+    if (n === 0) minTs = maxTs = 0;
+
+    // Kinds: one byte when the block is all one kind (the common case), else a byte per point.
+    const kinds = cols.kinds;
+    const first = n > 0 ? kinds[0]! : ValueKind.Float64;
+    let uniform = true;
+    for (let i = 1; i < n; i++) {
+      if (kinds[i] !== first) {
+        uniform = false;
+        break;
+      }
+    }
+    if (uniform) {
+      w.u8(KINDS_UNIFORM);
+      w.u8(first);
+    } else {
+      w.u8(KINDS_PER_POINT);
+      w.raw(kinds.subarray(0, n));
+    }
+    this.encodeValues(w, cols, uniform ? first : -1);
+
+    const raw = w.bytes();
+    const stored = lz4Compress(raw);
+    const blockBytes = alignUp(BLOCK_HEADER_BYTES + stored.length);
+    const out = new Uint8Array(blockBytes);
+    out.set(stored, BLOCK_HEADER_BYTES);
+    encodeBlockHeader(
+      out,
+      {
+        flags: BLOCK_FLAG_LZ4 | (meta.batchContinues ? BLOCK_FLAG_BATCH_CONTINUES : 0),
+        blockBytes,
+        payloadStoredBytes: stored.length,
+        payloadRawBytes: raw.length,
+        pointCount: n,
+        runCount: cols.runCount,
+        newSeriesCount: newSeries.length,
+        firstNewSeriesRef: meta.firstNewSeriesRef,
+        minTimestampMs: minTs,
+        maxTimestampMs: maxTs,
+        sequence: meta.sequence,
+        writtenAtMs: meta.writtenAtMs,
+      },
+      stored,
+    );
+    return out;
+  }
+
+  private encodeValues(w: ByteWriter, cols: BlockColumns, uniformKind: number): void {
+    const n = cols.pointCount;
+    if (uniformKind === ValueKind.Float64) {
+      // Fast path: the whole column is floats already in stored order; no gather needed.
+      encodeFloats(w, cols.floats, 0, n, this.mode);
+      return;
+    }
+    if (uniformKind === ValueKind.Int64) {
+      encodeInts(w, cols.ints, 0, n, this.mode);
+      return;
+    }
+    let nf = 0;
+    let ni = 0;
+    this.stringIdx.length = 0;
+    this.jsonIdx.length = 0;
+    if (this.floatScratch.length < n) this.floatScratch = new Float64Array(n);
+    if (this.intScratch.length < n) this.intScratch = new BigInt64Array(n);
+    for (let i = 0; i < n; i++) {
+      switch (cols.kinds[i]) {
+        case ValueKind.Float64:
+          this.floatScratch[nf++] = cols.floats[i]!;
+          break;
+        case ValueKind.Int64:
+          this.intScratch[ni++] = cols.ints[i]!;
+          break;
+        case ValueKind.String:
+          this.stringIdx.push(i);
+          break;
+        case ValueKind.Json:
+          this.jsonIdx.push(i);
+          break;
+        default:
+          throw new RangeError(`unknown value kind ${cols.kinds[i]} at point ${i}`);
+      }
+    }
+    if (nf > 0) encodeFloats(w, this.floatScratch, 0, nf, this.mode);
+    if (ni > 0) encodeInts(w, this.intScratch, 0, ni, this.mode);
+    if (this.stringIdx.length > 0) encodeStrings(w, cols.texts, this.stringIdx, 0, this.stringIdx.length);
+    if (this.jsonIdx.length > 0) encodeStrings(w, cols.texts, this.jsonIdx, 0, this.jsonIdx.length);
+  }
+}
+
+/**
+ * Decodes the block at `bytes[0..]`. `file` and `fileOffset` only label errors. Throws RangeError
+ * (with a reason) on any structural or checksum problem; callers wrap it as CorruptionError.
+ */
+export function decodeBlock(bytes: Uint8Array, limit: number): DecodedBlock {
+  const header = decodeBlockHeader(bytes, limit);
+  if (typeof header === 'string') throw new RangeError(header);
+  if (!verifyBlock(bytes, header)) throw new RangeError('block CRC mismatch');
+  const stored = bytes.subarray(BLOCK_HEADER_BYTES, BLOCK_HEADER_BYTES + header.payloadStoredBytes);
+  const raw = header.flags & BLOCK_FLAG_LZ4 ? lz4Decompress(stored, header.payloadRawBytes) : stored;
+  return decodePayload(header, raw);
+}
+
+function decodePayload(header: BlockHeader, raw: Uint8Array): DecodedBlock {
+  const r = new ByteReader(raw);
+  const n = header.pointCount;
+  const newSeries: SeriesKey[] = [];
+  for (let i = 0; i < header.newSeriesCount; i++) newSeries.push(decodeSeriesKey(r));
+  const runCount = header.runCount;
+  const runRefs = new Uint32Array(runCount);
+  const runPointCounts = new Uint32Array(runCount);
+  const runTtlSeconds = new Uint32Array(runCount);
+  let total = 0;
+  for (let i = 0; i < runCount; i++) {
+    runRefs[i] = r.varuint();
+    runPointCounts[i] = r.varuint();
+    runTtlSeconds[i] = r.varuint();
+    total += runPointCounts[i]!;
+  }
+  if (total !== n) throw new RangeError(`runs hold ${total} points, header says ${n}`);
+  const timestampsMs = new Float64Array(n);
+  decodeTimestamps(r, n, timestampsMs, 0);
+
+  const kinds = new Uint8Array(n);
+  const kindsMode = r.u8();
+  let uniformKind = -1;
+  if (kindsMode === KINDS_UNIFORM) {
+    uniformKind = r.u8();
+    kinds.fill(uniformKind);
+  } else if (kindsMode === KINDS_PER_POINT) {
+    kinds.set(r.raw(n));
+  } else {
+    throw new RangeError(`unknown kinds mode ${kindsMode}`);
+  }
+
+  let floats = new Float64Array(n);
+  let ints = EMPTY_INTS;
+  const texts: (string | undefined)[] = [];
+  if (uniformKind === ValueKind.Float64) {
+    decodeFloats(r, n, floats, 0);
+  } else if (uniformKind === ValueKind.Int64) {
+    ints = new BigInt64Array(n);
+    decodeInts(r, n, ints, 0);
+  } else {
+    let nf = 0;
+    let ni = 0;
+    let ns = 0;
+    let nj = 0;
+    for (let i = 0; i < n; i++) {
+      const k = kinds[i]!;
+      if (k === ValueKind.Float64) nf++;
+      else if (k === ValueKind.Int64) ni++;
+      else if (k === ValueKind.String) ns++;
+      else if (k === ValueKind.Json) nj++;
+      else throw new RangeError(`unknown value kind ${k}`);
+    }
+    const fv = new Float64Array(nf);
+    const iv = new BigInt64Array(ni);
+    const sv: (string | undefined)[] = [];
+    const jv: (string | undefined)[] = [];
+    if (nf > 0) decodeFloats(r, nf, fv, 0);
+    if (ni > 0) decodeInts(r, ni, iv, 0);
+    if (ns > 0) decodeStrings(r, ns, sv, 0);
+    if (nj > 0) decodeStrings(r, nj, jv, 0);
+    if (ni > 0) ints = new BigInt64Array(n);
+    if (ns + nj > 0) texts.length = n;
+    let f = 0;
+    let q = 0;
+    let s = 0;
+    let j = 0;
+    for (let i = 0; i < n; i++) {
+      const k = kinds[i]!;
+      if (k === ValueKind.Float64) floats[i] = fv[f++]!;
+      else if (k === ValueKind.Int64) ints[i] = iv[q++]!;
+      else if (k === ValueKind.String) texts[i] = sv[s++];
+      else texts[i] = jv[j++];
+    }
+    if (nf === 0) floats = new Float64Array(n);
+  }
+  if (r.remaining !== 0) throw new RangeError(`${r.remaining} unread payload bytes`);
+  return {
+    header,
+    newSeries,
+    pointCount: n,
+    runCount,
+    runRefs,
+    runPointCounts,
+    runTtlSeconds,
+    timestampsMs,
+    kinds,
+    floats,
+    ints,
+    texts,
+  };
+}

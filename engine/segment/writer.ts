@@ -1,0 +1,739 @@
+// The shard writer: the only writer of one shard directory. Recovers the shard on open, appends
+// columnar batches as blocks into a preallocated MAP_SHARED segment, rolls and seals segments,
+// and makes appends durable by the configured sync policy (docs/format/segment.md, §Recovery).
+// Never called from two threads; never reads points back (readers do that).
+import * as path from 'node:path';
+import { canonicalSeriesKey } from '../catalog/series-key.js';
+import { EngineError, EngineErrorCode, fromSystemError } from '../errors.js';
+import { NodeFileSystem, type FileSystem } from '../io/fs.js';
+import { ValueKind, type SeriesKey, type WriteBatch } from '../types.js';
+import { BlockEncoder, type BlockColumns } from './block.js';
+import {
+  MAX_ABS_TIMESTAMP_MS,
+  SEGMENT_HEADER_BYTES,
+  SegmentKind,
+  encodeSegmentHeader,
+  parseSegmentFileName,
+  segmentFileName,
+} from './format.js';
+import { SegmentIndex, bufferSource, encodeFooterAndTrailer, walkBlocks, type BlockEntry } from './segment-index.js';
+import { fileSource, openSegment } from './segment-file.js';
+
+export type SyncPolicy = 'interval' | 'always' | 'never';
+
+/** A structured engine event for the host's logger (the engine never prints). */
+export interface EngineEvent {
+  readonly level: 'info' | 'warn' | 'error';
+  readonly event: string;
+  readonly [field: string]: unknown;
+}
+export type EngineLog = (event: EngineEvent) => void;
+
+export interface ShardWriterOptions {
+  /** The shard directory, e.g. `<data>/shards/3`; created if missing. */
+  readonly dir: string;
+  readonly shardId: number;
+  readonly fs?: FileSystem;
+  /** Preallocated size of each new ingest segment. Default 64 MiB. */
+  readonly segmentBytes?: number;
+  /** Default 'interval'. */
+  readonly syncPolicy?: SyncPolicy;
+  /** For 'interval': msync period. Default 1000 ms. */
+  readonly syncIntervalMs?: number;
+  readonly log?: EngineLog;
+  /** Wall clock in ms; injectable for tests. */
+  readonly nowMs?: () => number;
+}
+
+export interface AppendReceipt {
+  readonly points: number;
+  readonly blocks: number;
+  /** Series this shard had never written before (the catalog must learn them). */
+  readonly newSeries: readonly SeriesKey[];
+  /**
+   * Present when the append must also be durable (policy 'always' or `sync: true`): resolves
+   * after an msync that covers this append (shared with concurrent appends: group commit), or
+   * rejects with an EngineError if the sync fails. Absent: the points are in the mapping, which
+   * survives a killed process; power loss is covered by the periodic sync.
+   */
+  readonly durable?: Promise<void>;
+}
+
+export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_SYNC_INTERVAL_MS = 1000;
+/** Points per block before a batch is split into several blocks of one append. */
+export const MAX_BLOCK_POINTS = 65_536;
+/** Zero-fill chunk used to preallocate segment files with real disk blocks. */
+const PREALLOCATE_CHUNK_BYTES = 1 << 20;
+export const QUARANTINE_DIR = 'quarantine';
+
+interface ActiveSegment {
+  readonly index: SegmentIndex;
+  readonly fd: number;
+  readonly mapping: Buffer;
+  readonly capacityBytes: number;
+  /** canonical series key → segment-local ref; mirrors index.seriesKeys. */
+  readonly refs: Map<string, number>;
+  /** Bytes [syncedUpTo, index.endOffset) are written but not yet msynced. */
+  syncedUpTo: number;
+}
+
+interface PendingCommit {
+  readonly promise: Promise<void>;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * Appends to one shard. Open with `ShardWriter.open` (runs recovery), append, close.
+ * Invariant: everything before `active.index.endOffset` is whole, checksummed blocks; the rest of
+ * the preallocated file is zero.
+ */
+export class ShardWriter {
+  private readonly fs: FileSystem;
+  private readonly segmentBytes: number;
+  private readonly syncPolicy: SyncPolicy;
+  private readonly log: EngineLog;
+  private readonly nowMs: () => number;
+  private readonly encoder = new BlockEncoder('fast');
+  /** Sealed segments of this shard in sequence order (readers list the directory themselves). */
+  private readonly sealedSequences: number[] = [];
+  /** Canonical keys of every series this shard has ever written; grows only. */
+  private readonly reported = new Set<string>();
+  private active: ActiveSegment | undefined;
+  private nextSegmentSequence = 1;
+  private nextBlockSequence = 1;
+  private lastWrittenAtMs = -Infinity;
+  private syncTimer: NodeJS.Timeout | undefined;
+  private pendingCommit: PendingCommit | undefined;
+  private closed = false;
+
+  private constructor(
+    readonly dir: string,
+    readonly shardId: number,
+    options: ShardWriterOptions,
+  ) {
+    this.fs = options.fs ?? new NodeFileSystem();
+    this.segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+    this.syncPolicy = options.syncPolicy ?? 'interval';
+    this.log = options.log ?? (() => {});
+    this.nowMs = options.nowMs ?? Date.now;
+  }
+
+  /** Opens the shard, recovering every segment in it (see docs/format/segment.md §Recovery). */
+  static open(options: ShardWriterOptions): ShardWriter {
+    const writer = new ShardWriter(options.dir, options.shardId, options);
+    writer.recover();
+    if (writer.syncPolicy === 'interval') {
+      const ms = options.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS;
+      writer.syncTimer = setInterval(() => writer.syncNowQuietly(), ms);
+      writer.syncTimer.unref();
+    }
+    return writer;
+  }
+
+  /** Number of distinct series this shard has written. */
+  get seriesCount(): number {
+    return this.reported.size;
+  }
+
+  // ---------------------------------------------------------------- recovery
+
+  private recover(): void {
+    const fsys = this.fs;
+    fsys.mkdirp(this.dir);
+    const names = fsys.readdir(this.dir);
+    for (const name of names) {
+      // Unfinished creations or compaction outputs: never acknowledged, safe to drop.
+      if (name.endsWith('.tmp')) fsys.unlink(path.join(this.dir, name));
+    }
+    const sequences = names
+      .map(parseSegmentFileName)
+      .filter((s): s is number => s !== undefined)
+      .sort((a, b) => a - b);
+    const ingestUnsealed: SegmentIndex[] = [];
+    for (const seq of sequences) {
+      this.nextSegmentSequence = Math.max(this.nextSegmentSequence, seq + 1);
+      const filePath = path.join(this.dir, segmentFileName(seq));
+      const index = this.recoverSegment(filePath);
+      if (!index) continue;
+      for (const key of index.seriesKeys) this.reported.add(canonicalSeriesKey(key));
+      if (index.maxSequence >= this.nextBlockSequence) this.nextBlockSequence = index.maxSequence + 1;
+      if (index.maxWrittenAtMs > this.lastWrittenAtMs) this.lastWrittenAtMs = index.maxWrittenAtMs;
+      if (index.sealed) this.sealedSequences.push(seq);
+      else ingestUnsealed.push(index);
+    }
+    // Only the newest unsealed ingest segment stays active; older ones (a crash between rolling
+    // and sealing) are sealed now so every segment but one is immutable.
+    const last = ingestUnsealed.pop();
+    for (const index of ingestUnsealed) this.sealFile(index);
+    if (last) this.active = this.mapExisting(last);
+  }
+
+  /**
+   * Opens one segment, repairing what can be repaired. Returns undefined if the file was
+   * quarantined whole (its header cannot be trusted).
+   */
+  private recoverSegment(filePath: string): SegmentIndex | undefined {
+    const fsys = this.fs;
+    const fd = fsys.open(filePath, 'r+');
+    let opened;
+    let size;
+    try {
+      size = fsys.sizeOf(fd);
+      opened = openSegment(filePath, fileSource(fsys, fd, size));
+    } finally {
+      fsys.close(fd);
+    }
+    if (!opened.ok) {
+      this.quarantine(filePath, 0, opened.reason, 'move');
+      return undefined;
+    }
+    const { index, stop } = opened;
+    if (!stop) return index;
+    if (index.header.kind === SegmentKind.Compacted) {
+      // Compacted segments are written whole and sealed before they are renamed into place;
+      // one without a valid footer was damaged after the fact.
+      this.quarantine(filePath, stop.offset, `compacted segment unreadable: ${stop.reason}`, 'move');
+      return undefined;
+    }
+    if (stop.reason === 'end of blocks' && stop.droppedIncompleteBlocks === 0) {
+      if (!this.isZeroFrom(filePath, stop.offset)) {
+        this.quarantine(filePath, stop.offset, 'non-zero bytes after the last block', 'copy');
+        this.zeroTail(filePath, stop.offset);
+      }
+      return index;
+    }
+    // Damage. If nothing valid follows, it is a torn tail from an interrupted append: cut it.
+    // If whole blocks follow, the segment was corrupted in place: keep a copy for inspection,
+    // then keep every block before the damage.
+    const tornTail = !this.hasBlockAfter(filePath, stop.offset);
+    if (!tornTail) {
+      this.quarantine(filePath, stop.offset, `corrupt block: ${stop.reason}`, 'copy');
+    } else {
+      this.log({
+        level: 'warn',
+        event: 'segment.torn_tail_truncated',
+        file: filePath,
+        offset: stop.offset,
+        reason: stop.reason,
+        droppedIncompleteBlocks: stop.droppedIncompleteBlocks,
+      });
+    }
+    this.zeroTail(filePath, stop.offset);
+    return index;
+  }
+
+  private isZeroFrom(filePath: string, offset: number): boolean {
+    return this.lastNonZero(filePath, offset) < offset;
+  }
+
+  /** Offset of the last non-zero byte at or after `from`, or from-1 if all zero. */
+  private lastNonZero(filePath: string, from: number): number {
+    const fsys = this.fs;
+    const fd = fsys.open(filePath, 'r');
+    try {
+      const size = fsys.sizeOf(fd);
+      const chunk = new Uint8Array(PREALLOCATE_CHUNK_BYTES);
+      let end = size;
+      while (end > from) {
+        const start = Math.max(from, end - chunk.length);
+        const view = chunk.subarray(0, end - start);
+        fsys.pread(fd, view, start);
+        for (let i = view.length - 1; i >= 0; i--) if (view[i] !== 0) return start + i;
+        end = start;
+      }
+      return from - 1;
+    } finally {
+      fsys.close(fd);
+    }
+  }
+
+  /** True if a whole checksummed block starts at some 8-aligned offset after `offset`. */
+  private hasBlockAfter(filePath: string, offset: number): boolean {
+    const fsys = this.fs;
+    const fd = fsys.open(filePath, 'r');
+    try {
+      const size = fsys.sizeOf(fd);
+      const bytes = new Uint8Array(size);
+      fsys.pread(fd, bytes, 0);
+      const probe = new SegmentIndex(filePath, { kind: 0, shardId: 0, sequence: 0, createdAtMs: 0, capacityBytes: 0 });
+      for (let at = offset + 8; at + 8 <= size; at += 8) {
+        // Cheap pre-check on the magic before a full decode.
+        if (bytes[at] !== 0x53 || bytes[at + 1] !== 0x54 || bytes[at + 2] !== 0x42 || bytes[at + 3] !== 0x4b) continue;
+        probe.endOffset = at;
+        probe.blocks.length = 0;
+        walkBlocks(bufferSource(bytes), probe);
+        if (probe.blocks.length > 0) return true;
+      }
+      return false;
+    } finally {
+      fsys.close(fd);
+    }
+  }
+
+  /** Zeroes [offset, last non-zero byte] so the tail reads as "end of blocks" again. */
+  private zeroTail(filePath: string, offset: number): void {
+    const last = this.lastNonZero(filePath, offset);
+    if (last < offset) return;
+    const fsys = this.fs;
+    const fd = fsys.open(filePath, 'r+');
+    try {
+      const zeros = new Uint8Array(Math.min(PREALLOCATE_CHUNK_BYTES, last + 1 - offset));
+      for (let at = offset; at <= last; at += zeros.length) {
+        fsys.pwrite(fd, zeros.subarray(0, Math.min(zeros.length, last + 1 - at)), at);
+      }
+      fsys.fsync(fd);
+    } finally {
+      fsys.close(fd);
+    }
+  }
+
+  /**
+   * Moves (whole-file distrust) or copies (evidence of in-place damage, the live file is then
+   * repaired) a segment into `<shard>/quarantine/`. Never deletes anything.
+   */
+  private quarantine(filePath: string, offset: number, reason: string, how: 'move' | 'copy'): void {
+    const fsys = this.fs;
+    const qdir = path.join(this.dir, QUARANTINE_DIR);
+    fsys.mkdirp(qdir);
+    const target = path.join(qdir, `${path.basename(filePath)}.${this.nowMs()}`);
+    if (how === 'move') {
+      fsys.rename(filePath, target);
+    } else {
+      const fd = fsys.open(filePath, 'r');
+      let bytes: Uint8Array;
+      try {
+        bytes = new Uint8Array(fsys.sizeOf(fd));
+        fsys.pread(fd, bytes, 0);
+      } finally {
+        fsys.close(fd);
+      }
+      const out = fsys.open(target, 'wx');
+      try {
+        fsys.pwrite(out, bytes, 0);
+        fsys.fsync(out);
+      } finally {
+        fsys.close(out);
+      }
+    }
+    fsys.fsyncDir(qdir);
+    fsys.fsyncDir(this.dir);
+    this.log({ level: 'error', event: 'segment.quarantined', file: filePath, offset, reason, quarantinedAs: target, how });
+  }
+
+  private mapExisting(index: SegmentIndex): ActiveSegment {
+    const fsys = this.fs;
+    const fd = fsys.open(index.path, 'r+');
+    const capacityBytes = fsys.sizeOf(fd);
+    const mapping = fsys.map(fd, capacityBytes);
+    const refs = new Map<string, number>();
+    index.seriesKeys.forEach((key, ref) => refs.set(canonicalSeriesKey(key), ref));
+    return { index, fd, mapping, capacityBytes, refs, syncedUpTo: index.endOffset };
+  }
+
+  // ---------------------------------------------------------------- segments
+
+  /** Creates, preallocates (real blocks, so ENOSPC shows here), syncs and maps a new segment. */
+  private createSegment(minBytes: number): ActiveSegment {
+    const fsys = this.fs;
+    const sequence = this.nextSegmentSequence;
+    const capacityBytes = Math.max(this.segmentBytes, minBytes + SEGMENT_HEADER_BYTES);
+    const finalPath = path.join(this.dir, segmentFileName(sequence));
+    const tmpPath = `${finalPath}.tmp`;
+    const header = { kind: SegmentKind.Ingest, shardId: this.shardId, sequence, createdAtMs: this.nowMs(), capacityBytes };
+    let fd = -1;
+    try {
+      fd = fsys.open(tmpPath, 'w');
+      const zeros = new Uint8Array(Math.min(PREALLOCATE_CHUNK_BYTES, capacityBytes));
+      encodeSegmentHeader(zeros, header);
+      for (let at = 0; at < capacityBytes; at += zeros.length) {
+        fsys.pwrite(fd, zeros.subarray(0, Math.min(zeros.length, capacityBytes - at)), at);
+        if (at === 0) zeros.fill(0, 0, SEGMENT_HEADER_BYTES);
+      }
+      fsys.fsync(fd);
+      fsys.rename(tmpPath, finalPath);
+      fsys.fsyncDir(this.dir);
+    } catch (err) {
+      if (fd >= 0) fsys.close(fd);
+      try {
+        if (fsys.exists(tmpPath)) fsys.unlink(tmpPath);
+      } catch {
+        // Leave it; the next open removes *.tmp files.
+      }
+      throw fromSystemError(err, `creating segment ${finalPath}`);
+    }
+    this.nextSegmentSequence++;
+    const mapping = fsys.map(fd, capacityBytes);
+    const index = new SegmentIndex(finalPath, header);
+    this.log({ level: 'info', event: 'segment.created', file: finalPath, capacityBytes });
+    return { index, fd, mapping, capacityBytes, refs: new Map(), syncedUpTo: SEGMENT_HEADER_BYTES };
+  }
+
+  /**
+   * Seals the active segment: footer + trailer after the last block, file cut to that length,
+   * fsync. A failure leaves it unsealed but whole; recovery seals it on the next open.
+   */
+  private sealActive(): void {
+    const active = this.active;
+    if (!active) return;
+    this.active = undefined;
+    try {
+      const tail = encodeFooterAndTrailer(active.index, active.index.endOffset);
+      this.fs.pwrite(active.fd, tail, active.index.endOffset);
+      this.fs.ftruncate(active.fd, active.index.endOffset + tail.length);
+      this.fs.fsync(active.fd);
+      active.index.sealed = true;
+      this.sealedSequences.push(active.index.header.sequence);
+      this.log({ level: 'info', event: 'segment.sealed', file: active.index.path, blocks: active.index.blocks.length });
+    } catch (err) {
+      this.log({ level: 'warn', event: 'segment.seal_failed', file: active.index.path, error: String(err) });
+      try {
+        this.fs.msync(active.mapping, SEGMENT_HEADER_BYTES, active.index.endOffset);
+      } catch {
+        // Still whole in the page cache; nothing acknowledged depends on this sync.
+      }
+    } finally {
+      this.fs.close(active.fd);
+    }
+  }
+
+  /** Seals an unsealed segment found at recovery that is not the newest. */
+  private sealFile(index: SegmentIndex): void {
+    const fsys = this.fs;
+    const fd = fsys.open(index.path, 'r+');
+    try {
+      const tail = encodeFooterAndTrailer(index, index.endOffset);
+      fsys.pwrite(fd, tail, index.endOffset);
+      fsys.ftruncate(fd, index.endOffset + tail.length);
+      fsys.fsync(fd);
+      index.sealed = true;
+      this.sealedSequences.push(index.header.sequence);
+    } finally {
+      fsys.close(fd);
+    }
+  }
+
+  // ---------------------------------------------------------------- append
+
+  /**
+   * Appends a batch. On return every point is in the shard's mapped segment as whole,
+   * checksummed blocks, so a killed process loses none of them; `receipt.durable` says when
+   * they are also on disk (see AppendReceipt). A batch larger than MAX_BLOCK_POINTS is split
+   * into several blocks that become visible together. On failure nothing of the batch is
+   * visible and the shard stays usable (unless the error says otherwise).
+   * The batch is only read; nothing of it is retained.
+   */
+  append(batch: WriteBatch, options: { readonly sync?: boolean } = {}): AppendReceipt {
+    if (this.closed) throw new EngineError(EngineErrorCode.Closed, `shard ${this.shardId} is closed`, false);
+    validateBatch(batch);
+    if (batch.length === 0) return { points: 0, blocks: 0, newSeries: [] };
+
+    // Which series are new to the shard (reported to the catalog) — decided before any write
+    // and committed to `reported` only after the write succeeds.
+    const canonical = batch.series.map(canonicalSeriesKey);
+    const newToShard: SeriesKey[] = [];
+    const seenInBatch = new Set<string>();
+    canonical.forEach((c, i) => {
+      if (!this.reported.has(c) && !seenInBatch.has(c)) {
+        seenInBatch.add(c);
+        newToShard.push(batch.series[i]!);
+      }
+    });
+
+    const writtenAtMs = Math.max(this.nowMs(), this.lastWrittenAtMs);
+    this.active ??= this.createSegment(0);
+    let blocks = this.encodeBatch(batch, canonical, this.active.refs, writtenAtMs);
+    let totalBytes = blocks.bytes.reduce((n, b) => n + b.length, 0);
+    if (this.active.index.endOffset + totalBytes > this.active.capacityBytes) {
+      this.sealActive();
+      this.active = this.createSegment(totalBytes);
+      blocks = this.encodeBatch(batch, canonical, this.active.refs, writtenAtMs);
+      totalBytes = blocks.bytes.reduce((n, b) => n + b.length, 0);
+      if (this.active.index.endOffset + totalBytes > this.active.capacityBytes) {
+        throw new EngineError(EngineErrorCode.InvalidBatch, 'batch does not fit in a fresh segment', true);
+      }
+    }
+    const active = this.active;
+    // Copy every block into the mapping, then index them. The walk of a reader or of recovery
+    // accepts them only as a whole (BATCH_CONTINUES), so a kill mid-copy hides the batch.
+    let offset = active.index.endOffset;
+    const start = offset;
+    for (const bytes of blocks.bytes) {
+      active.mapping.set(bytes, offset);
+      offset += bytes.length;
+    }
+    offset = start;
+    blocks.entries.forEach((entry, i) => {
+      active.index.addBlock({ ...entry, offset }, blocks.newSeries[i]!);
+      offset += blocks.bytes[i]!.length;
+    });
+    for (const [c, ref] of blocks.assigned) active.refs.set(c, ref);
+    for (const key of newToShard) this.reported.add(canonicalSeriesKey(key));
+    this.nextBlockSequence += blocks.bytes.length;
+    this.lastWrittenAtMs = writtenAtMs;
+
+    const receipt: AppendReceipt = { points: batch.length, blocks: blocks.bytes.length, newSeries: newToShard };
+    if (options.sync === true || this.syncPolicy === 'always') return { ...receipt, durable: this.commit() };
+    return receipt;
+  }
+
+  /**
+   * Sorts and encodes the batch into blocks against a segment's ref map (not modified: new refs
+   * come back in `assigned` and are committed only once the blocks are in the mapping).
+   */
+  private encodeBatch(
+    batch: WriteBatch,
+    canonical: readonly string[],
+    refs: ReadonlyMap<string, number>,
+    writtenAtMs: number,
+  ): {
+    bytes: Uint8Array[];
+    entries: Omit<BlockEntry, 'offset'>[];
+    newSeries: SeriesKey[][];
+    assigned: Map<string, number>;
+  } {
+    const assigned = new Map<string, number>();
+    let nextRef = refs.size;
+    const bytes: Uint8Array[] = [];
+    const entries: Omit<BlockEntry, 'offset'>[] = [];
+    const newSeries: SeriesKey[][] = [];
+    const n = batch.length;
+    const chunks = Math.ceil(n / MAX_BLOCK_POINTS);
+    for (let c = 0; c < chunks; c++) {
+      const from = c * MAX_BLOCK_POINTS;
+      const to = Math.min(n, from + MAX_BLOCK_POINTS);
+      const cols = gatherColumns(batch, from, to);
+      const defined: SeriesKey[] = [];
+      const firstNewSeriesRef = nextRef;
+      for (let r = 0; r < cols.runCount; r++) {
+        const s = cols.runRefs[r]!; // batch-local series index until mapped here
+        const key = canonical[s]!;
+        let ref = refs.get(key) ?? assigned.get(key);
+        if (ref === undefined) {
+          ref = nextRef++;
+          assigned.set(key, ref);
+          defined.push(batch.series[s]!);
+        }
+        cols.runRefs[r] = ref;
+      }
+      const sequence = this.nextBlockSequence + c;
+      const block = this.encoder.encode(cols, defined, {
+        firstNewSeriesRef,
+        sequence,
+        writtenAtMs,
+        batchContinues: c < chunks - 1,
+      });
+      bytes.push(block);
+      let minTs = Infinity;
+      let maxTs = -Infinity;
+      for (let i = 0; i < cols.pointCount; i++) {
+        const t = cols.timestampsMs[i]!;
+        if (t < minTs) minTs = t;
+        if (t > maxTs) maxTs = t;
+      }
+      entries.push({
+        blockBytes: block.length,
+        pointCount: cols.pointCount,
+        minTimestampMs: minTs,
+        maxTimestampMs: maxTs,
+        sequence,
+        writtenAtMs,
+        refs: cols.runRefs.slice(0, cols.runCount),
+      });
+      newSeries.push(defined);
+    }
+    return { bytes, entries, newSeries, assigned };
+  }
+
+  // ---------------------------------------------------------------- sync
+
+  /**
+   * Group commit: resolves once an msync covering everything appended before this call has
+   * completed. Calls made in the same turn of the event loop share one msync.
+   */
+  commit(): Promise<void> {
+    if (this.pendingCommit) return this.pendingCommit.promise;
+    let resolve!: () => void;
+    let reject!: (err: unknown) => void;
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const pending: PendingCommit = { promise, resolve, reject };
+    this.pendingCommit = pending;
+    setImmediate(() => {
+      this.pendingCommit = undefined;
+      try {
+        this.syncNow();
+        pending.resolve();
+      } catch (err) {
+        pending.reject(err);
+      }
+    });
+    return promise;
+  }
+
+  /** msyncs the active segment's unsynced range now; throws EngineError on failure. */
+  syncNow(): void {
+    const active = this.active;
+    if (!active || active.syncedUpTo >= active.index.endOffset) return;
+    const end = active.index.endOffset;
+    try {
+      this.fs.msync(active.mapping, active.syncedUpTo, end - active.syncedUpTo);
+    } catch (err) {
+      throw fromSystemError(err, `msync ${active.index.path}`);
+    }
+    active.syncedUpTo = end;
+  }
+
+  private syncNowQuietly(): void {
+    try {
+      this.syncNow();
+    } catch (err) {
+      this.log({ level: 'error', event: 'segment.sync_failed', shard: this.shardId, error: String(err) });
+    }
+  }
+
+  /** Stops the sync timer, syncs and releases the active segment (left unsealed for reuse). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.syncTimer) clearInterval(this.syncTimer);
+    const active = this.active;
+    this.active = undefined;
+    if (active) {
+      try {
+        this.fs.msync(active.mapping, active.syncedUpTo, active.index.endOffset - active.syncedUpTo);
+      } finally {
+        this.fs.close(active.fd);
+      }
+    }
+  }
+
+  /** Seals the active segment now (compaction only takes sealed segments). */
+  roll(): void {
+    this.sealActive();
+  }
+
+  /** Sequences of sealed segments, oldest first. */
+  sealedSegmentSequences(): readonly number[] {
+    return this.sealedSequences;
+  }
+}
+
+/** Checks column lengths, timestamps and value kinds; throws InvalidBatch on the first problem. */
+function validateBatch(batch: WriteBatch): void {
+  const n = batch.length;
+  const bad = (msg: string): never => {
+    throw new EngineError(EngineErrorCode.InvalidBatch, msg, true);
+  };
+  if (
+    batch.seriesIndex.length < n ||
+    batch.timestampsMs.length < n ||
+    batch.kinds.length < n ||
+    batch.floats.length < n
+  ) {
+    bad('batch columns are shorter than batch.length');
+  }
+  const seriesCount = batch.series.length;
+  for (let i = 0; i < n; i++) {
+    const t = batch.timestampsMs[i]!;
+    if (!Number.isInteger(t) || Math.abs(t) >= MAX_ABS_TIMESTAMP_MS) bad(`point ${i}: timestamp ${t} is not an integer ms within ±2^50`);
+    if (batch.seriesIndex[i]! >= seriesCount) bad(`point ${i}: series index out of range`);
+    const k = batch.kinds[i]!;
+    if (k === ValueKind.Int64) {
+      if (batch.ints.length <= i) bad(`point ${i}: int64 value missing`);
+    } else if (k === ValueKind.String || k === ValueKind.Json) {
+      if (typeof batch.texts[i] !== 'string') bad(`point ${i}: text value missing`);
+    } else if (k !== ValueKind.Float64) {
+      bad(`point ${i}: unknown value kind ${k}`);
+    }
+  }
+  if (batch.ttlSeconds && batch.ttlSeconds.length < seriesCount) bad('ttlSeconds shorter than series');
+}
+
+/**
+ * Gathers points [from, to) of a batch into block order: grouped by batch series (counting sort,
+ * O(n + series)), each run sorted by timestamp with ties kept in input order (so the later write
+ * of a duplicate timestamp is the later point). runRefs hold batch-local series indexes.
+ */
+function gatherColumns(batch: WriteBatch, from: number, to: number): BlockColumns & { runRefs: Uint32Array } {
+  const n = to - from;
+  const seriesCount = batch.series.length;
+  const counts = new Uint32Array(seriesCount + 1);
+  for (let i = from; i < to; i++) counts[batch.seriesIndex[i]! + 1]!++;
+  let runCount = 0;
+  for (let s = 1; s <= seriesCount; s++) if (counts[s]! > 0) runCount++;
+  const runRefs = new Uint32Array(runCount);
+  const runPointCounts = new Uint32Array(runCount);
+  const runTtlSeconds = new Uint32Array(runCount);
+  // Prefix sums → first slot of each series.
+  for (let s = 1; s <= seriesCount; s++) counts[s]! += counts[s - 1]!;
+  const order = new Uint32Array(n);
+  const fill = counts.slice(0, seriesCount);
+  for (let i = from; i < to; i++) order[fill[batch.seriesIndex[i]!]!++] = i;
+  let r = 0;
+  for (let s = 0; s < seriesCount; s++) {
+    const start = counts[s]!;
+    const end = counts[s + 1]!;
+    if (end === start) continue;
+    runRefs[r] = s;
+    runPointCounts[r] = end - start;
+    runTtlSeconds[r] = batch.ttlSeconds?.[s] ?? 0;
+    sortRunByTimestamp(order, start, end, batch.timestampsMs);
+    r++;
+  }
+  const timestampsMs = new Float64Array(n);
+  const kinds = new Uint8Array(n);
+  const floats = new Float64Array(n);
+  let ints = EMPTY_INTS;
+  let texts: (string | undefined)[] = EMPTY_TEXTS;
+  for (let j = 0; j < n; j++) {
+    const i = order[j]!;
+    timestampsMs[j] = batch.timestampsMs[i]!;
+    const k = batch.kinds[i]!;
+    kinds[j] = k;
+    if (k === ValueKind.Float64) floats[j] = batch.floats[i]!;
+    else if (k === ValueKind.Int64) {
+      if (ints === EMPTY_INTS) ints = new BigInt64Array(n);
+      ints[j] = batch.ints[i]!;
+    } else {
+      if (texts === EMPTY_TEXTS) texts = new Array<string | undefined>(n);
+      texts[j] = batch.texts[i];
+    }
+  }
+  return { pointCount: n, runCount, runRefs, runPointCounts, runTtlSeconds, timestampsMs, kinds, floats, ints, texts };
+}
+
+const EMPTY_INTS = new BigInt64Array(0);
+const EMPTY_TEXTS: (string | undefined)[] = [];
+
+/** Stable sort of order[start, end) by timestamp: insertion sort (runs are short and usually sorted). */
+function sortRunByTimestamp(order: Uint32Array, start: number, end: number, ts: Float64Array): void {
+  if (end - start < 2) return;
+  let sorted = true;
+  for (let j = start + 1; j < end; j++) {
+    if (ts[order[j]!]! < ts[order[j - 1]!]!) {
+      sorted = false;
+      break;
+    }
+  }
+  if (sorted) return;
+  if (end - start > 64) {
+    const slice = Array.from(order.subarray(start, end));
+    slice.sort((a, b) => ts[a]! - ts[b]! || a - b);
+    order.set(slice, start);
+    return;
+  }
+  for (let j = start + 1; j < end; j++) {
+    const v = order[j]!;
+    const t = ts[v]!;
+    let k = j - 1;
+    while (k >= start && ts[order[k]!]! > t) {
+      order[k + 1] = order[k]!;
+      k--;
+    }
+    order[k + 1] = v;
+  }
+}
