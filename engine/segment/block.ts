@@ -140,7 +140,7 @@ export class BlockEncoder {
         sequence: meta.sequence,
         writtenAtMs: meta.writtenAtMs,
       },
-      stored,
+      out.subarray(BLOCK_HEADER_BYTES),
     );
     return out;
   }

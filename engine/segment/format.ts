@@ -115,9 +115,10 @@ export function decodeSegmentHeader(bytes: Uint8Array): SegmentHeader | string {
 
 /**
  * Writes a block header into out[0, 72) with its CRC: CRC-32C over header bytes [0, 68) continued
- * over the stored payload. `payloadStored` must be exactly the bytes that follow the header.
+ * over everything after the header up to blockBytes — stored payload and zero padding, so no byte
+ * of a block escapes the check. `afterHeader` must be exactly out[72, blockBytes).
  */
-export function encodeBlockHeader(out: Uint8Array, h: BlockHeader, payloadStored: Uint8Array): void {
+export function encodeBlockHeader(out: Uint8Array, h: BlockHeader, afterHeader: Uint8Array): void {
   out.fill(0, 0, BLOCK_HEADER_BYTES);
   const v = dv(out);
   v.setUint32(0, BLOCK_MAGIC, true);
@@ -134,7 +135,7 @@ export function encodeBlockHeader(out: Uint8Array, h: BlockHeader, payloadStored
   setI64n(v, 48, h.sequence);
   setI64n(v, 56, h.writtenAtMs);
   v.setUint32(64, h.firstNewSeriesRef, true);
-  v.setUint32(68, crc32c(payloadStored, crc32c(out.subarray(0, 68))), true);
+  v.setUint32(68, crc32c(afterHeader, crc32c(out.subarray(0, 68))), true);
 }
 
 /**
@@ -168,15 +169,15 @@ export function decodeBlockHeader(bytes: Uint8Array, limit: number): BlockHeader
   return h;
 }
 
-/** True when the CRC in the header matches header [0,68) + stored payload. */
+/** True when the CRC in the header matches header [0,68) + bytes [72, blockBytes). */
 export function verifyBlock(bytes: Uint8Array, h: BlockHeader): boolean {
   const stored = dv(bytes).getUint32(68, true);
-  const payload = bytes.subarray(BLOCK_HEADER_BYTES, BLOCK_HEADER_BYTES + h.payloadStoredBytes);
-  return stored === crc32c(payload, crc32c(bytes.subarray(0, 68)));
+  const afterHeader = bytes.subarray(BLOCK_HEADER_BYTES, h.blockBytes);
+  return stored === crc32c(afterHeader, crc32c(bytes.subarray(0, 68)));
 }
 
-/** Footer header (24 bytes) + its CRC over header [0,20) and stored payload. */
-export function encodeFooterHeader(out: Uint8Array, f: Footer, payloadStored: Uint8Array): void {
+/** Footer header (24 bytes) + its CRC over header [0,20) and out[24, footerBytes) (payload + padding). */
+export function encodeFooterHeader(out: Uint8Array, f: Footer, afterHeader: Uint8Array): void {
   out.fill(0, 0, FOOTER_HEADER_BYTES);
   const v = dv(out);
   v.setUint32(0, FOOTER_MAGIC, true);
@@ -184,7 +185,7 @@ export function encodeFooterHeader(out: Uint8Array, f: Footer, payloadStored: Ui
   v.setUint32(8, f.payloadStoredBytes, true);
   v.setUint32(12, f.payloadRawBytes, true);
   v.setUint32(16, 0, true);
-  v.setUint32(20, crc32c(payloadStored, crc32c(out.subarray(0, 20))), true);
+  v.setUint32(20, crc32c(afterHeader, crc32c(out.subarray(0, 20))), true);
 }
 
 export function decodeFooterHeader(bytes: Uint8Array, limit: number): Footer | string {
@@ -199,8 +200,8 @@ export function decodeFooterHeader(bytes: Uint8Array, limit: number): Footer | s
   if (f.footerBytes !== alignUp(FOOTER_HEADER_BYTES + f.payloadStoredBytes) || f.footerBytes > limit) {
     return 'footer length out of bounds';
   }
-  const payload = bytes.subarray(FOOTER_HEADER_BYTES, FOOTER_HEADER_BYTES + f.payloadStoredBytes);
-  if (v.getUint32(20, true) !== crc32c(payload, crc32c(bytes.subarray(0, 20)))) return 'footer CRC mismatch';
+  const afterHeader = bytes.subarray(FOOTER_HEADER_BYTES, f.footerBytes);
+  if (v.getUint32(20, true) !== crc32c(afterHeader, crc32c(bytes.subarray(0, 20)))) return 'footer CRC mismatch';
   return f;
 }
 

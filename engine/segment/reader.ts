@@ -7,7 +7,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import { CorruptionError } from '../errors.js';
 import type { FileSystem } from '../io/fs.js';
 import { decodeBlock, type DecodedBlock } from './block.js';
-import { parseSegmentFileName, segmentFileName } from './format.js';
+import { TRAILER_BYTES, decodeTrailer, parseSegmentFileName, segmentFileName } from './format.js';
 import { walkBlocks, type BlockEntry, type SegmentIndex } from './segment-index.js';
 import { fileSource, openSegment } from './segment-file.js';
 
@@ -63,7 +63,8 @@ export class ShardReader {
     try {
       const size = fsys.sizeOf(fd);
       const source = fileSource(fsys, fd, size);
-      if (view && size === view.index.header.capacityBytes) {
+      const sealedNow = size >= TRAILER_BYTES && decodeTrailer(source.read(size - TRAILER_BYTES, TRAILER_BYTES)) !== undefined;
+      if (view && !sealedNow) {
         // Still active: continue the walk where it stopped.
         walkBlocks(source, view.index);
       } else {

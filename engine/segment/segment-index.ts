@@ -179,7 +179,7 @@ export function encodeFooterAndTrailer(index: SegmentIndex, footerOffset: number
   const footerBytes = alignUp(FOOTER_HEADER_BYTES + stored.length);
   const out = new Uint8Array(footerBytes + TRAILER_BYTES);
   out.set(stored, FOOTER_HEADER_BYTES);
-  encodeFooterHeader(out, { footerBytes, payloadStoredBytes: stored.length, payloadRawBytes: raw.length }, stored);
+  encodeFooterHeader(out, { footerBytes, payloadStoredBytes: stored.length, payloadRawBytes: raw.length }, out.subarray(FOOTER_HEADER_BYTES, footerBytes));
   encodeTrailer(out.subarray(footerBytes), footerOffset, footerBytes);
   return out;
 }

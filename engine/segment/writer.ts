@@ -3,10 +3,13 @@
 // and makes appends durable by the configured sync policy (docs/format/segment.md, §Recovery).
 // Never called from two threads; never reads points back (readers do that).
 import * as path from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { canonicalSeriesKey } from '../catalog/series-key.js';
+import { compactShard, finishInterruptedCompactions, type CompactionResult } from '../compact/compaction.js';
 import { EngineError, EngineErrorCode, fromSystemError } from '../errors.js';
-import { NodeFileSystem, type FileSystem } from '../io/fs.js';
+import { NodeFileSystem, readWholeFile, writeFileAtomic, type FileSystem } from '../io/fs.js';
 import { ValueKind, type SeriesKey, type WriteBatch } from '../types.js';
+import type { Tombstone } from './tombstones.js';
 import { BlockEncoder, type BlockColumns } from './block.js';
 import {
   MAX_ABS_TIMESTAMP_MS,
@@ -66,6 +69,8 @@ export const MAX_BLOCK_POINTS = 65_536;
 /** Zero-fill chunk used to preallocate segment files with real disk blocks. */
 const PREALLOCATE_CHUNK_BYTES = 1 << 20;
 export const QUARANTINE_DIR = 'quarantine';
+/** `<shard>/LOCK` holds "<pid> <threadId>" of the writer that owns the shard. */
+export const LOCK_FILE = 'LOCK';
 
 interface ActiveSegment {
   readonly index: SegmentIndex;
@@ -123,7 +128,13 @@ export class ShardWriter {
   /** Opens the shard, recovering every segment in it (see docs/format/segment.md §Recovery). */
   static open(options: ShardWriterOptions): ShardWriter {
     const writer = new ShardWriter(options.dir, options.shardId, options);
-    writer.recover();
+    writer.claim();
+    try {
+      writer.recover();
+    } catch (err) {
+      writer.release();
+      throw err;
+    }
     if (writer.syncPolicy === 'interval') {
       const ms = options.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS;
       writer.syncTimer = setInterval(() => writer.syncNowQuietly(), ms);
@@ -137,6 +148,35 @@ export class ShardWriter {
     return this.reported.size;
   }
 
+  // ---------------------------------------------------------------- ownership
+
+  /**
+   * Takes `<shard>/LOCK`. Refused (ShardBusy) while another live process, or another writer in
+   * this process, holds it; a lock left by a dead process (crash, SIGKILL) is taken over.
+   */
+  private claim(): void {
+    const fsys = this.fs;
+    fsys.mkdirp(this.dir);
+    const lockPath = path.join(this.dir, LOCK_FILE);
+    const mine = new TextEncoder().encode(`${process.pid} ${threadId}\n`);
+    if (fsys.exists(lockPath)) {
+      const [pidText] = new TextDecoder().decode(readWholeFile(fsys, lockPath)).split(' ');
+      const pid = Number(pidText);
+      if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+        throw new EngineError(EngineErrorCode.ShardBusy, `shard ${this.dir} is owned by process ${pid}`, true);
+      }
+    }
+    writeFileAtomic(fsys, lockPath, mine);
+  }
+
+  private release(): void {
+    try {
+      this.fs.unlink(path.join(this.dir, LOCK_FILE));
+    } catch {
+      // Already gone; a stale lock is taken over at the next open anyway.
+    }
+  }
+
   // ---------------------------------------------------------------- recovery
 
   private recover(): void {
@@ -147,7 +187,10 @@ export class ShardWriter {
       // Unfinished creations or compaction outputs: never acknowledged, safe to drop.
       if (name.endsWith('.tmp')) fsys.unlink(path.join(this.dir, name));
     }
-    const sequences = names
+    // Before anything is read: commit or roll back a compaction a crash interrupted.
+    finishInterruptedCompactions(fsys, this.dir, this.log);
+    const sequences = fsys
+      .readdir(this.dir)
       .map(parseSegmentFileName)
       .filter((s): s is number => s !== undefined)
       .sort((a, b) => a - b);
@@ -344,7 +387,7 @@ export class ShardWriter {
     const header = { kind: SegmentKind.Ingest, shardId: this.shardId, sequence, createdAtMs: this.nowMs(), capacityBytes };
     let fd = -1;
     try {
-      fd = fsys.open(tmpPath, 'w');
+      fd = fsys.open(tmpPath, 'w+');
       const zeros = new Uint8Array(Math.min(PREALLOCATE_CHUNK_BYTES, capacityBytes));
       encodeSegmentHeader(zeros, header);
       for (let at = 0; at < capacityBytes; at += zeros.length) {
@@ -602,12 +645,11 @@ export class ShardWriter {
     if (this.syncTimer) clearInterval(this.syncTimer);
     const active = this.active;
     this.active = undefined;
-    if (active) {
-      try {
-        this.fs.msync(active.mapping, active.syncedUpTo, active.index.endOffset - active.syncedUpTo);
-      } finally {
-        this.fs.close(active.fd);
-      }
+    try {
+      if (active) this.fs.msync(active.mapping, active.syncedUpTo, active.index.endOffset - active.syncedUpTo);
+    } finally {
+      if (active) this.fs.close(active.fd);
+      this.release();
     }
   }
 
@@ -619,6 +661,35 @@ export class ShardWriter {
   /** Sequences of sealed segments, oldest first. */
   sealedSegmentSequences(): readonly number[] {
     return this.sealedSequences;
+  }
+
+  /**
+   * Compacts this shard's sealed segments (the active one is untouched; `roll()` first to include
+   * it) into time-partitioned, series-sorted segments, dropping what TTL, `retentionMs` and
+   * `tombstones` hide. Runs on the writer's thread, so nothing else rewrites the shard meanwhile.
+   */
+  compact(options: { readonly tombstones: readonly Tombstone[]; readonly retentionMs?: number; readonly partitionMs?: number }): CompactionResult {
+    if (this.closed) throw new EngineError(EngineErrorCode.Closed, `shard ${this.shardId} is closed`, false);
+    const sources = [...this.sealedSequences];
+    const result = compactShard({
+      fs: this.fs,
+      shardDir: this.dir,
+      shardId: this.shardId,
+      nowMs: this.nowMs,
+      log: this.log,
+      tombstones: options.tombstones,
+      sources,
+      firstOutputSequence: this.nextSegmentSequence,
+      ...(options.retentionMs !== undefined ? { retentionMs: options.retentionMs } : {}),
+      ...(options.partitionMs !== undefined ? { partitionMs: options.partitionMs } : {}),
+    });
+    this.nextSegmentSequence = Math.max(this.nextSegmentSequence, ...result.outputs.map((s) => s + 1));
+    const retired = new Set(result.sources);
+    const kept = this.sealedSequences.filter((s) => !retired.has(s));
+    this.sealedSequences.length = 0;
+    this.sealedSequences.push(...kept, ...result.outputs);
+    this.sealedSequences.sort((a, b) => a - b);
+    return result;
   }
 }
 
@@ -735,5 +806,19 @@ function sortRunByTimestamp(order: Uint32Array, start: number, end: number, ts: 
       k--;
     }
     order[k + 1] = v;
+  }
+}
+
+/**
+ * True if process `pid` exists. Our own pid counts as alive: a LOCK naming this process means
+ * another writer in it (any thread) holds the shard.
+ */
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
