@@ -100,8 +100,12 @@ export class Engine {
     for (const key of keys) this.catalog.resolve(key);
   }
 
-  /** Series ids matching `matcher` (see Catalog.select), sorted. */
+  /**
+   * Series ids matching `matcher` (see Catalog.select), sorted, as of now: refreshes first so
+   * series that writers created since the last call are included.
+   */
   select(matcher: SeriesMatcher): Uint32Array {
+    this.refresh();
     return this.catalog.select(matcher);
   }
 

@@ -1,77 +1,329 @@
-// Series identity (docs/format/series-key.md): the canonical string used as the in-memory key
-// and the binary form stored in blocks and footers. Both sort tags by key in UTF-16 code-unit
-// order (JavaScript's default sort), so equal tag sets give equal bytes whatever their order.
+// Series identity in its two forms: the canonical string (in-memory map key, never persisted)
+// and the binary series key stored in blocks and segment footers. Pure functions, no I/O, no
+// state beyond scratch buffers. Implements docs/format/series-key.md (binary form v1, limits,
+// sort orders, canonical string); change the constants or the layout only with a version bump.
 import type { ByteReader, ByteWriter } from '../codec/bytes.js';
-import type { SeriesKey } from '../types.js';
+import type { SeriesKey, Tags } from '../types.js';
 
-/** Largest encoded series key, bytes. encodeSeriesKey throws RangeError above it. */
+// docs/format/series-key.md §Limits
+/** Largest encoded series key, in bytes, length prefixes included. Encode and decode enforce it. */
 export const MAX_SERIES_KEY_BYTES = 65_536;
-/** Most tags one series may carry (engine limit; protocols apply their own, smaller ones). */
-export const MAX_TAGS_PER_SERIES = 1_024;
 
-const NEEDS_ESCAPE = /[\\{}=,]/;
-const ESCAPE_ALL = /[\\{}=,]/g;
+const textDecoder = new TextDecoder('utf-8', { fatal: true });
 
-function escape(s: string): string {
-  // Most names have none of these characters: one test, no replace, no allocation.
-  return NEEDS_ESCAPE.test(s) ? s.replace(ESCAPE_ALL, '\\$&') : s;
+// ---------------------------------------------------------------------------------------------
+// Canonical string form (docs/format/series-key.md §Canonical string)
+// ---------------------------------------------------------------------------------------------
+
+// Characters the canonical form escapes with a preceding backslash, wherever they occur.
+const BACKSLASH = 0x5c;
+const NEEDS_ESCAPE = new Uint8Array(128);
+for (const c of '\\{},=') NEEDS_ESCAPE[c.charCodeAt(0)] = 1;
+const ESCAPE_RE = /[\\{},=]/g;
+
+/**
+ * Escapes `\ { } , =` with a backslash. The char-code scan answers "nothing to escape" (the
+ * case for practically every real metric and tag) without entering the regex engine or
+ * allocating; only strings that contain one of the five characters pay for `replace`. Bench:
+ * bench/catalog.bench.ts "canonicalSeriesKey" vs "baseline: regex-escaping canonical".
+ */
+function escapeCanonical(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 128 && NEEDS_ESCAPE[c] === 1) return s.replace(ESCAPE_RE, '\\$&');
+  }
+  return s;
 }
 
-/** Sorted tag keys of a tag set (UTF-16 code-unit order). */
-export function sortedTagKeys(tags: Readonly<Record<string, string>>): string[] {
+/**
+ * Own enumerable tag keys sorted by UTF-16 code units (the default `Array#sort` order). Skips
+ * the sort when the keys already arrive sorted, which is what most clients send. The returned
+ * array is fresh; the caller may keep or mutate it.
+ */
+function sortedTagKeys(tags: Tags): string[] {
   const keys = Object.keys(tags);
-  if (keys.length > 1) keys.sort();
+  for (let i = 1; i < keys.length; i++) {
+    if (keys[i - 1]! >= keys[i]!) return keys.sort();
+  }
   return keys;
 }
 
 /**
- * `metric{k1=v1,k2=v2}` with tags sorted by key and `\ { } = ,` backslash-escaped in every part,
- * so two keys give the same string exactly when they are the same series.
+ * The canonical string of a series: `metric{k1=v1,k2=v2}` with tags sorted by key in UTF-16
+ * code-unit order and every `\ { } , =` inside a metric, key or value escaped as `\` + char.
+ * Two keys are equal (same metric, same tag set) exactly when their canonical strings are
+ * equal, for any strings including empty ones and lone surrogates. Process-local map key:
+ * never write it to disk (the binary form is the persisted identity).
  */
 export function canonicalSeriesKey(key: SeriesKey): string {
-  const keys = sortedTagKeys(key.tags);
-  let out = `${escape(key.metric)}{`;
+  const tags = key.tags;
+  const keys = sortedTagKeys(tags);
+  let out = `${escapeCanonical(key.metric)}{`;
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i]!;
     if (i > 0) out += ',';
-    out += `${escape(k)}=${escape(key.tags[k]!)}`;
+    out += `${escapeCanonical(k)}=${escapeCanonical(tags[k]!)}`;
   }
   return `${out}}`;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Binary form (docs/format/series-key.md §Binary form v1)
+// ---------------------------------------------------------------------------------------------
+
 /**
- * Binary form: metric (varuint length + UTF-8), varuint tag count, then each tag's key and value
- * (each varuint length + UTF-8), keys strictly increasing. Throws RangeError over the limits.
+ * Orders strings by Unicode code point, which for well-formed strings is the order of their
+ * UTF-8 bytes. Differs from plain UTF-16 comparison only when one side has a surrogate (a
+ * code point ≥ U+10000) and the other a unit in U+E000..U+FFFF: surrogates are moved above.
+ */
+export function compareCodePoints(a: string, b: string): number {
+  const n = a.length < b.length ? a.length : b.length;
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x !== y) {
+      if (x >= 0xd800 && y >= 0xd800) {
+        x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
+        y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
+      }
+      return x - y;
+    }
+  }
+  return a.length - b.length;
+}
+
+/** UTF-8 byte length of a well-formed string (a lone surrogate would count 3, like U+FFFD). */
+function utf8Bytes(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else if (c >= 0xd800 && c < 0xdc00 && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d < 0xe000) {
+        n += 2; // 2 units → 4 bytes
+        i++;
+      } else n += 2;
+    } else n += 2;
+  }
+  return n;
+}
+
+function varuintBytes(v: number): number {
+  let n = 1;
+  while (v >= 0x80) {
+    v = Math.floor(v / 128);
+    n++;
+  }
+  return n;
+}
+
+function stringBytes(s: string): number {
+  const n = utf8Bytes(s);
+  return varuintBytes(n) + n;
+}
+
+/** Exact size of `encodeSeriesKey(key)` in bytes, length prefixes included. */
+export function encodedSeriesKeyBytes(key: SeriesKey): number {
+  const keys = Object.keys(key.tags);
+  let n = stringBytes(key.metric) + varuintBytes(keys.length);
+  for (const k of keys) n += stringBytes(k) + stringBytes(key.tags[k]!);
+  return n;
+}
+
+// `String.prototype.isWellFormed` ships in Node 20 (V8 11.3) but not in the ES2023 lib typings.
+interface WellFormedCheck {
+  isWellFormed(): boolean;
+}
+
+function assertWellFormed(s: string, what: string): void {
+  if (!(s as unknown as WellFormedCheck).isWellFormed()) {
+    throw new RangeError(`series key ${what} contains a lone surrogate and has no UTF-8 form`);
+  }
+}
+
+/**
+ * Appends the v1 binary form of `key` to `w`: metric, tag count, then each tag's key and value,
+ * tags sorted by key in UTF-8 byte order. Throws RangeError, writing nothing, when the encoding
+ * would exceed MAX_SERIES_KEY_BYTES or a string holds a lone surrogate (it would decode as
+ * U+FFFD and could collide with another series). Validation of names and tag counts per
+ * protocol (protocols.md §7 Limits) happens before the engine; this only guards the format.
  */
 export function encodeSeriesKey(w: ByteWriter, key: SeriesKey): void {
-  const start = w.length;
-  const keys = sortedTagKeys(key.tags);
-  if (keys.length > MAX_TAGS_PER_SERIES) throw new RangeError(`series has ${keys.length} tags, limit ${MAX_TAGS_PER_SERIES}`);
+  const tags = key.tags;
+  const keys = Object.keys(tags).sort(compareCodePoints);
+  // Cheap bound first: a UTF-16 unit is at most 3 UTF-8 bytes and a prefix at most 3 bytes
+  // (MAX_SERIES_KEY_BYTES < 2^21), so most keys never pay for an exact UTF-8 count.
+  let boundBytes = key.metric.length * 3 + 3 + 3;
+  assertWellFormed(key.metric, 'metric');
+  for (const k of keys) {
+    const v = tags[k]!;
+    assertWellFormed(k, 'tag key');
+    assertWellFormed(v, 'tag value');
+    boundBytes += (k.length + v.length) * 3 + 6;
+  }
+  if (boundBytes > MAX_SERIES_KEY_BYTES) {
+    const exact = encodedSeriesKeyBytes(key);
+    if (exact > MAX_SERIES_KEY_BYTES) {
+      throw new RangeError(`series key of ${exact} bytes exceeds MAX_SERIES_KEY_BYTES (${MAX_SERIES_KEY_BYTES})`);
+    }
+  }
   w.string(key.metric);
   w.varuint(keys.length);
   for (const k of keys) {
     w.string(k);
-    w.string(key.tags[k]!);
-  }
-  if (w.length - start > MAX_SERIES_KEY_BYTES) {
-    throw new RangeError(`series key of ${w.length - start} bytes exceeds ${MAX_SERIES_KEY_BYTES}`);
+    w.string(tags[k]!);
   }
 }
 
-/** Reads one binary series key; rejects unsorted or duplicate tag keys and oversized keys. */
-export function decodeSeriesKey(r: ByteReader): SeriesKey {
-  const start = r.pos;
-  const metric = r.string();
-  const n = r.varuint();
-  if (n > MAX_TAGS_PER_SERIES) throw new RangeError(`series key claims ${n} tags`);
-  const tags: Record<string, string> = {};
-  let prev: string | undefined;
+function corrupt(message: string, at: number): RangeError {
+  return new RangeError(`corrupt series key at byte ${at}: ${message}`);
+}
+
+/** Lexicographic comparison of two byte ranges of the same buffer. */
+function compareBytes(buf: Uint8Array, a: number, aLen: number, b: number, bLen: number): number {
+  const n = aLen < bLen ? aLen : bLen;
   for (let i = 0; i < n; i++) {
-    const k = r.string();
-    if (prev !== undefined && !(prev < k)) throw new RangeError(`tag keys not strictly sorted at "${k}"`);
-    tags[k] = r.string();
-    prev = k;
+    const d = buf[a + i]! - buf[b + i]!;
+    if (d !== 0) return d;
   }
-  if (r.pos - start > MAX_SERIES_KEY_BYTES) throw new RangeError('series key exceeds the size limit');
+  return aLen - bLen;
+}
+
+// Decoder cursor for the duration of one decodeSeriesKey call. Module-level rather than closures
+// so a call allocates nothing but its result; decoding is synchronous and never re-entered.
+let at = 0;
+
+/** Reads a varuint length prefix at `at` (≤ 4 bytes: lengths stay below 2^28), bounded by `end`. */
+function readLength(buf: Uint8Array, end: number, readerEnd: number): number {
+  let result = 0;
+  let scale = 1;
+  for (let i = 0; i < 4; i++) {
+    if (at >= end) throw truncated(at, end, readerEnd);
+    const b = buf[at++]!;
+    result += (b & 0x7f) * scale;
+    if (b < 0x80) return result;
+    scale *= 128;
+  }
+  throw corrupt('length prefix longer than 4 bytes', at);
+}
+
+function truncated(pos: number, end: number, readerEnd: number): RangeError {
+  return end < readerEnd
+    ? corrupt(`longer than MAX_SERIES_KEY_BYTES (${MAX_SERIES_KEY_BYTES})`, pos)
+    : corrupt(`runs past end ${readerEnd}`, pos);
+}
+
+/**
+ * Reads one v1 binary series key at `r.pos` and advances past it. Throws RangeError (and
+ * leaves `r.pos` unchanged) on truncated input, a key longer than MAX_SERIES_KEY_BYTES, tag keys
+ * that are not strictly increasing in byte order (unsorted or duplicate), or invalid UTF-8.
+ * The returned key and its tags object are fresh and owned by the caller; they reference no
+ * part of `r.buf` (strings may be shared with other decoded keys: see `decodeText`).
+ */
+export function decodeSeriesKey(r: ByteReader): SeriesKey {
+  const buf = r.buf;
+  const readerEnd = r.end;
+  const end = Math.min(readerEnd, r.pos + MAX_SERIES_KEY_BYTES);
+  at = r.pos;
+
+  let n = readLength(buf, end, readerEnd);
+  if (n > end - at) throw truncated(at, end, readerEnd);
+  const metric = decodeText(buf, at, n, 0);
+  at += n;
+  const count = readLength(buf, end, readerEnd);
+  // Every tag takes at least two bytes (two empty strings): reject absurd counts before looping.
+  if (count * 2 > end - at) throw truncated(at, end, readerEnd);
+  const tags: Record<string, string> = {};
+  let prevAt = -1;
+  let prevLen = 0;
+  for (let i = 0; i < count; i++) {
+    const lenAt = at;
+    n = readLength(buf, end, readerEnd);
+    if (n > end - at) throw truncated(at, end, readerEnd);
+    if (prevAt >= 0 && compareBytes(buf, prevAt, prevLen, at, n) >= 0) {
+      throw corrupt('tag keys not strictly increasing (unsorted or duplicate)', lenAt);
+    }
+    prevAt = at;
+    prevLen = n;
+    const k = decodeText(buf, at, n, 2 * i + 1);
+    at += n;
+    n = readLength(buf, end, readerEnd);
+    if (n > end - at) throw truncated(at, end, readerEnd);
+    const v = decodeText(buf, at, n, 2 * i + 2);
+    at += n;
+    setTag(tags, k, v);
+  }
+  r.pos = at;
   return { metric, tags };
+}
+
+// Two caches of decoded short ASCII strings, keyed by their bytes: the string last decoded at
+// each position of a key (metric, 1st tag key, 1st value, …) and a direct-mapped table of
+// recent strings. Together they retain at most ~4,200 strings of ≤ TEXT_CACHE_MAX_BYTES bytes
+// (~250 KB); purely a speed-up, decoding returns equal strings without them.
+const TEXT_CACHE_SLOTS = 4096;
+const TEXT_CACHE_MAX_BYTES = 32;
+const POSITION_CACHE_SLOTS = 64;
+const textCache: string[] = new Array<string>(TEXT_CACHE_SLOTS).fill('');
+const positionCache: string[] = new Array<string>(POSITION_CACHE_SLOTS).fill('');
+
+/** Whether the one-byte string `s` spells exactly buf[from..from+n). */
+function sameAscii(s: string, buf: Uint8Array, from: number, n: number): boolean {
+  if (s.length !== n) return false;
+  for (let i = 0; i < n; i++) if (s.charCodeAt(i) !== buf[from + i]) return false;
+  return true;
+}
+
+/**
+ * UTF-8 bytes at `from` → string, for position `pos` of the key being decoded. Keys repeat the
+ * same few strings (tag keys, metric names, a host's name across its fields, low-cardinality
+ * values), mostly at the same position as the previous key, so short ASCII strings are first
+ * compared with the previous key's string at `pos`, then looked up by hash in `textCache`. A
+ * hit allocates nothing and returns the same string object each time, whose hash V8 has already
+ * cached, which also makes the catalog's intern lookups cheap. Bench: bench/catalog.bench.ts
+ * "rebuild 1M: decode + resolve" (docs/format/series-key.md §Decoding speed has the numbers).
+ */
+function decodeText(buf: Uint8Array, from: number, n: number, pos: number): string {
+  if (n === 0) return '';
+  if (n > TEXT_CACHE_MAX_BYTES) return decodeUtf8(buf, from, n);
+  const slotAtPos = pos < POSITION_CACHE_SLOTS ? pos : POSITION_CACHE_SLOTS - 1;
+  const previous = positionCache[slotAtPos]!;
+  if (sameAscii(previous, buf, from, n)) return previous;
+  const to = from + n;
+  let h = 0x811c9dc5;
+  let high = 0;
+  for (let i = from; i < to; i++) {
+    const b = buf[i]!;
+    high |= b;
+    h = Math.imul(h ^ b, 0x01000193);
+  }
+  if (high >= 0x80) return decodeUtf8(buf, from, n);
+  const slot = (h ^ (h >>> 16)) & (TEXT_CACHE_SLOTS - 1);
+  let s = textCache[slot]!;
+  if (!sameAscii(s, buf, from, n)) {
+    s = decodeUtf8(buf, from, n);
+    textCache[slot] = s;
+  }
+  positionCache[slotAtPos] = s;
+  return s;
+}
+
+/**
+ * Stores a tag as an own enumerable data property. `__proto__` is the one key a plain
+ * assignment would not store (it would try to set the prototype), so it goes through
+ * defineProperty; every other key uses the fast keyed store.
+ */
+export function setTag(tags: Record<string, string>, k: string, v: string): void {
+  if (k === '__proto__') Object.defineProperty(tags, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else tags[k] = v;
+}
+
+function decodeUtf8(buf: Uint8Array, from: number, n: number): string {
+  try {
+    return textDecoder.decode(buf.subarray(from, from + n));
+  } catch {
+    throw corrupt('invalid UTF-8', from);
+  }
 }

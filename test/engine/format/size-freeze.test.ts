@@ -1,0 +1,104 @@
+// Size freeze (VictoriaMetrics style): the constants that ARE the v1 format, pinned to the values
+// docs/format/*.md state. Changing one of them changes every file on disk: that needs a version
+// bump, a new section in the docs' version history and a new fixture — not an edit here.
+import { describe, expect, it } from 'vitest';
+import { ValueKind } from '../../../engine/index.js';
+import { FloatEncoding } from '../../../engine/codec/floats.js';
+import { IntEncoding } from '../../../engine/codec/ints.js';
+import { StringEncoding } from '../../../engine/codec/strings.js';
+import { TimestampEncoding } from '../../../engine/codec/timestamps.js';
+import {
+  BLOCK_ALIGN_BYTES,
+  BLOCK_FLAG_BATCH_CONTINUES,
+  BLOCK_FLAG_LZ4,
+  BLOCK_FORMAT_VERSION,
+  BLOCK_HEADER_BYTES,
+  BLOCK_MAGIC,
+  FOOTER_HEADER_BYTES,
+  FOOTER_MAGIC,
+  MAX_ABS_TIMESTAMP_MS,
+  SEGMENT_FORMAT_VERSION,
+  SEGMENT_HEADER_BYTES,
+  SEGMENT_MAGIC,
+  SegmentKind,
+  TRAILER_BYTES,
+  TRAILER_MAGIC,
+  encodeBlockHeader,
+  encodeFooterHeader,
+  encodeSegmentHeader,
+  encodeTrailer,
+  segmentFileName,
+} from '../../../engine/segment/format.js';
+import { TOMBSTONE_LOG_FILE, TOMBSTONE_MAGIC } from '../../../engine/segment/tombstones.js';
+import { MAX_BLOCK_POINTS, QUARANTINE_DIR } from '../../../engine/segment/writer.js';
+
+/** The four ASCII characters of a magic in file order (it is read as a little-endian u32). */
+function ascii(magic: number): string {
+  return String.fromCharCode(magic & 0xff, (magic >>> 8) & 0xff, (magic >>> 16) & 0xff, magic >>> 24);
+}
+
+describe('size freeze (v1)', () => {
+  it('fixed structure sizes', () => {
+    expect(SEGMENT_HEADER_BYTES).toBe(64);
+    expect(BLOCK_HEADER_BYTES).toBe(72);
+    expect(FOOTER_HEADER_BYTES).toBe(24);
+    expect(TRAILER_BYTES).toBe(16);
+    expect(BLOCK_ALIGN_BYTES).toBe(8);
+  });
+
+  it('the encoders write exactly those sizes and nothing past them', () => {
+    const seg = new Uint8Array(80).fill(0xee);
+    encodeSegmentHeader(seg, { kind: SegmentKind.Ingest, shardId: 1, sequence: 1, createdAtMs: 0, capacityBytes: 64 });
+    expect(seg.subarray(64).every((x) => x === 0xee)).toBe(true);
+
+    const blk = new Uint8Array(88).fill(0xee);
+    encodeBlockHeader(
+      blk,
+      { flags: BLOCK_FLAG_LZ4, blockBytes: 72, payloadStoredBytes: 0, payloadRawBytes: 0, pointCount: 0, runCount: 0, newSeriesCount: 0, firstNewSeriesRef: 0, minTimestampMs: 0, maxTimestampMs: 0, sequence: 1, writtenAtMs: 0 },
+      new Uint8Array(0),
+    );
+    expect(blk.subarray(72).every((x) => x === 0xee)).toBe(true);
+
+    const footer = new Uint8Array(40).fill(0xee);
+    encodeFooterHeader(footer, { footerBytes: 24, payloadStoredBytes: 0, payloadRawBytes: 0 }, new Uint8Array(0));
+    expect(footer.subarray(24).every((x) => x === 0xee)).toBe(true);
+
+    const trailer = new Uint8Array(32).fill(0xee);
+    encodeTrailer(trailer, 64, 24);
+    expect(trailer.subarray(16).every((x) => x === 0xee)).toBe(true);
+  });
+
+  it('magic values, as u32 and as ASCII', () => {
+    expect([SEGMENT_MAGIC, ascii(SEGMENT_MAGIC)]).toEqual([0x47535453, 'STSG']);
+    expect([BLOCK_MAGIC, ascii(BLOCK_MAGIC)]).toEqual([0x4b425453, 'STBK']);
+    expect([FOOTER_MAGIC, ascii(FOOTER_MAGIC)]).toEqual([0x54465453, 'STFT']);
+    expect([TRAILER_MAGIC, ascii(TRAILER_MAGIC)]).toEqual([0x52545453, 'STTR']);
+    expect([TOMBSTONE_MAGIC, ascii(TOMBSTONE_MAGIC)]).toEqual([0x42545453, 'STTB']);
+  });
+
+  it('format versions', () => {
+    expect(SEGMENT_FORMAT_VERSION).toBe(1);
+    expect(BLOCK_FORMAT_VERSION).toBe(1);
+  });
+
+  it('flags, kinds and enumerations stored as bytes', () => {
+    expect(BLOCK_FLAG_LZ4).toBe(0x01);
+    expect(BLOCK_FLAG_BATCH_CONTINUES).toBe(0x02);
+    expect(SegmentKind).toEqual({ Ingest: 0, Compacted: 1 });
+    expect(ValueKind).toEqual({ Float64: 0, Int64: 1, String: 2, Json: 3 });
+    // Column encoding bytes (docs/format/codecs.md).
+    expect(TimestampEncoding).toEqual({ Raw: 0, DeltaOfDelta: 1 });
+    expect(FloatEncoding).toEqual({ Raw: 0, Gorilla: 1, DecimalScaled: 2 });
+    expect(IntEncoding).toEqual({ Raw: 0, DeltaZigzag: 1 });
+    expect(StringEncoding).toEqual({ Dictionary: 0 });
+  });
+
+  it('limits and names the format depends on', () => {
+    expect(MAX_ABS_TIMESTAMP_MS).toBe(2 ** 50);
+    expect(MAX_BLOCK_POINTS).toBe(65_536);
+    expect(segmentFileName(1)).toBe('0000000000000001.seg');
+    expect(segmentFileName(0xabc)).toBe('0000000000000abc.seg');
+    expect(TOMBSTONE_LOG_FILE).toBe('tombstones.log');
+    expect(QUARANTINE_DIR).toBe('quarantine');
+  });
+});
