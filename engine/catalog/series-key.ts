@@ -9,7 +9,8 @@ import type { SeriesKey, Tags } from '../types.js';
 /** Largest encoded series key, in bytes, length prefixes included. Encode and decode enforce it. */
 export const MAX_SERIES_KEY_BYTES = 65_536;
 
-const textDecoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading U+FEFF is part of the stored string, not a byte-order mark to strip.
+const textDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 // ---------------------------------------------------------------------------------------------
 // Canonical string form (docs/format/series-key.md §Canonical string)

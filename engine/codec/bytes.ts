@@ -4,7 +4,8 @@
 
 const TWO_POW_32 = 0x1_0000_0000;
 const textEncoder = new TextEncoder();
-const textDecoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading U+FEFF is part of the stored string, not a byte-order mark to strip.
+const textDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * Appends little-endian fields to a growable buffer. `bytes()` returns a view of the written

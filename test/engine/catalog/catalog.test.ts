@@ -41,6 +41,17 @@ describe('series keys', () => {
     );
   });
 
+  it('keeps a leading U+FEFF: "\uFEFFm" and "m" are different series', () => {
+    for (const key of [{ metric: '\uFEFFm', tags: { '\uFEFFk': '\uFEFFv' } }, { metric: 'm', tags: { k: '\uFEFF' } }]) {
+      const w = new ByteWriter();
+      encodeSeriesKey(w, key);
+      expect(decodeSeriesKey(new ByteReader(w.bytes()))).toEqual(key);
+    }
+    const w = new ByteWriter();
+    w.string('\uFEFFtext');
+    expect(new ByteReader(w.bytes()).string()).toBe('\uFEFFtext');
+  });
+
   it('rejects unsorted or duplicate tag keys and truncated input', () => {
     const w = new ByteWriter();
     w.string('m');

@@ -1,12 +1,15 @@
-// Every byte example printed in docs/format/primitives.md, block.md, segment.md and
-// tombstones.md, checked against the engine's encoders, so the documents cannot drift from the code.
+// Every byte example printed in docs/format/primitives.md, block.md, segment.md, series-key.md,
+// compaction.md and tombstones.md, checked against the engine's encoders (and the golden fixture),
+// so the documents cannot drift from the code.
 import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ByteReader, ByteWriter } from '../../../engine/codec/bytes.js';
 import { crc32c } from '../../../engine/codec/crc32c.js';
 import { lz4Compress, lz4Decompress } from '../../../engine/codec/lz4.js';
+import { canonicalSeriesKey, decodeSeriesKey, encodeSeriesKey, MAX_SERIES_KEY_BYTES } from '../../../engine/catalog/series-key.js';
 import { encodeTombstone } from '../../../engine/segment/tombstones.js';
+import type { SeriesKey } from '../../../engine/types.js';
 
 const FIXTURE = fileURLToPath(new URL('../../fixtures/format-v1/', import.meta.url));
 
@@ -24,6 +27,11 @@ describe('docs/format/primitives.md examples', () => {
   it('i64 fields', () => {
     expect(written((w) => w.i64n(-1))).toBe('FF FF FF FF FF FF FF FF');
     expect(written((w) => w.i64n(1_700_000_000_000))).toBe('00 68 E5 CF 8B 01 00 00');
+    // Tombstone bounds of "all time" deletes: beyond 2^53, still exact doubles, read back exactly.
+    expect(written((w) => w.i64n(-(2 ** 63)))).toBe('00 00 00 00 00 00 00 80');
+    expect(written((w) => w.i64n(2 ** 63 - 2 ** 10))).toBe('00 FC FF FF FF FF FF 7F');
+    expect(new ByteReader(Uint8Array.of(0x00, 0xfc, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f)).i64n()).toBe(2 ** 63 - 2 ** 10);
+    expect(new ByteReader(Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0x80)).i64n()).toBe(-(2 ** 63));
   });
 
   it('varuint', () => {
@@ -68,6 +76,86 @@ describe('docs/format/primitives.md examples', () => {
     expect(hex(stored)).toBe('41 00 00 00 1F 61 01 00 27 60 61 61 61 61 62 63');
     expect(hex(lz4Decompress(stored, 65))).toBe(hex(raw));
     expect(() => lz4Decompress(stored, 64)).toThrow(RangeError);
+  });
+});
+
+describe('docs/format/series-key.md examples', () => {
+  const key = (k: SeriesKey): string => written((w) => encodeSeriesKey(w, k));
+
+  it('binary form v1', () => {
+    expect(key({ metric: 'cpu', tags: { host: 'a', dc: 'eu' } })).toBe('03 63 70 75 02 02 64 63 02 65 75 04 68 6F 73 74 01 61');
+    expect(key({ metric: 'up', tags: {} })).toBe('02 75 70 00');
+    // UTF-8 order: U+FF01 (EF BC 81) before U+1F600 (F0 9F 98 80), whatever order they came in.
+    expect(key({ metric: 'm', tags: { '\u{1F600}': 'y', '\uff01': 'x' } })).toBe('01 6D 02 03 EF BC 81 01 78 04 F0 9F 98 80 01 79');
+    const decoded = decodeSeriesKey(new ByteReader(Uint8Array.of(0x01, 0x6d, 0x02, 0x03, 0xef, 0xbc, 0x81, 0x01, 0x78, 0x04, 0xf0, 0x9f, 0x98, 0x80, 0x01, 0x79)));
+    expect(decoded).toEqual({ metric: 'm', tags: { '\uff01': 'x', '\u{1F600}': 'y' } });
+  });
+
+  it('canonical strings', () => {
+    expect(canonicalSeriesKey({ metric: 'cpu', tags: { host: 'a', dc: 'eu' } })).toBe('cpu{dc=eu,host=a}');
+    expect(canonicalSeriesKey({ metric: 'up', tags: {} })).toBe('up{}');
+    expect(canonicalSeriesKey({ metric: 'm', tags: { '\uff01': 'x', '\u{1F600}': 'y' } })).toBe('m{\u{1F600}=y,\uff01=x}');
+    expect(canonicalSeriesKey({ metric: 'a,b', tags: { 'k=1': 'v}', z: '\\' } })).toBe('a\\,b{k\\=1=v\\},z=\\\\}');
+  });
+
+  it('limits and what a reader rejects', () => {
+    expect(MAX_SERIES_KEY_BYTES).toBe(65_536);
+    // 3-byte length prefix + 65 532 bytes + tag count 00 = 65 536 bytes: the largest key.
+    const w = new ByteWriter(64);
+    encodeSeriesKey(w, { metric: 'x'.repeat(65_532), tags: {} });
+    expect(w.length).toBe(65_536);
+    expect(() => encodeSeriesKey(new ByteWriter(64), { metric: 'x'.repeat(65_533), tags: {} })).toThrow(RangeError);
+    expect(() => encodeSeriesKey(new ByteWriter(64), { metric: '\ud800', tags: {} })).toThrow(RangeError);
+    const decode = (bytes: number[]): SeriesKey => decodeSeriesKey(new ByteReader(Uint8Array.from(bytes)));
+    expect(() => decode([0x01, 0x6d, 0x02, 0x01, 0x62, 0x00, 0x01, 0x61, 0x00])).toThrow(/strictly increasing/); // unsorted
+    expect(() => decode([0x01, 0x6d, 0x02, 0x01, 0x61, 0x00, 0x01, 0x61, 0x00])).toThrow(/strictly increasing/); // duplicate
+    expect(() => decode([0x01, 0x6d, 0x01, 0x01, 0x61])).toThrow(RangeError); // truncated
+    expect(() => decode([0x02, 0xc3, 0x28, 0x00])).toThrow(/UTF-8/);
+    expect(() => decode([0x80, 0x80, 0x80, 0x80, 0x00])).toThrow(RangeError); // length prefix over 4 bytes
+  });
+});
+
+describe('docs/format/compaction.md worked example (fixture bytes)', () => {
+  const seg = new Uint8Array(fs.readFileSync(`${FIXTURE}shards/2/0000000000000002.seg`));
+  const str = (s: string): string => `${hex(Uint8Array.of(s.length))} ${hex(new TextEncoder().encode(s))}`;
+
+  it('segment header and block header', () => {
+    expect(seg.length).toBe(392);
+    expect(hex(seg.subarray(0, 40))).toBe('53 54 53 47 01 00 01 00 02 00 00 00 40 00 00 00 02 00 00 00 00 00 00 00 10 8F E5 CF 8B 01 00 00 88 01 00 00 00 00 00 00');
+    expect(hex(seg.subarray(60, 64))).toBe('73 5E A8 6A');
+    const h = new DataView(seg.buffer, seg.byteOffset + 64, 72);
+    expect([8, 12, 16, 20, 24, 28].map((at) => h.getUint32(at, true))).toEqual([208, 132, 136, 11, 6, 4]);
+    expect([32, 40, 48, 56].map((at) => Number(h.getBigInt64(at, true)))).toEqual([1, 400, 2, 1_700_000_009_000]);
+    expect(seg[64 + 5]).toBe(0x01); // flags: LZ4 only
+  });
+
+  it('block payload', () => {
+    const raw = lz4Decompress(seg.subarray(64 + 72, 64 + 72 + 132), 136);
+    expect(hex(raw)).toBe(
+      [
+        `${str('fx.d.json')} 00 ${str('fx.d.keep')} 00 ${str('fx.d.raw')} 00 ${str('fx.d.ttl')} 00`,
+        '00 01 00 01 01 00 01 01 1E 02 04 00 03 01 3B 03 03 00',
+        '01 14 50 4F 61 64 00 00 BE 01 08 00 00',
+        '01 03 01 01 00 00 00 00 01 01 01 01',
+        '00 55 55 55 55 55 55 D5 3F 6C 3F 9A 5C 05 2E 00 80 9C 75 00 88 3C E4 37 7E 00 00 00 00 00 00 F0 FF',
+        '01 02 02 01 26 14 14',
+        '00 01 07 7B 22 61 22 3A 31 7D 00',
+      ].join(' '),
+    );
+  });
+
+  it('footer payload with the compaction info', () => {
+    const footerOffset = new DataView(seg.buffer, seg.byteOffset).getUint32(seg.length - 12, true);
+    const f = new DataView(seg.buffer, seg.byteOffset + footerOffset, 24);
+    const raw = lz4Decompress(seg.subarray(footerOffset + 24, footerOffset + 24 + f.getUint32(8, true)), f.getUint32(12, true));
+    expect(raw.length).toBe(78);
+    expect(hex(raw)).toBe(
+      [
+        `04 ${str('fx.d.json')} 00 ${str('fx.d.keep')} 00 ${str('fx.d.raw')} 00 ${str('fx.d.ttl')} 00`,
+        '01 40 D0 01 0B 02 8F 03 02 D0 AC AC FE F9 62 06 00 01 01 02 03 03',
+        '01 80 AD DB C5 C1 C4 82 03 00 04 01 01',
+      ].join(' '),
+    );
   });
 });
 

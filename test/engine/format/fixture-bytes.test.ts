@@ -521,6 +521,57 @@ describe('format-v1 fixture, read with the documented layout', () => {
     });
   });
 
+  it('shard 2: compacted segments with two runs of one series in a block and a series over two blocks', () => {
+    const names = fs.readdirSync(path.join(FIXTURE, 'shards/2')).sort();
+    expect(names).toEqual(['0000000000000002.seg', '0000000000000003.seg', '0000000000000004.seg', '0000000000000005.seg']);
+    const DAY = 86_400_000;
+    const segments = names.map((name, i) => {
+      const b = read(`shards/2/${name}`);
+      expect(segmentHeader(b)).toEqual({ version: 1, kind: 1, shardId: 2, headerBytes: 64, sequence: i + 2, createdAtMs: T0 + 10_000, capacityBytes: b.length });
+      const footer = sealed(b)!;
+      expect(footer.compaction).toEqual({ compactionId: (T0 + 10_000) * 1000, outputIndex: i, outputCount: 4, sourceSequences: [1] });
+      const w = walk(b);
+      expect(w.endOffset).toBe(footer.footerOffset);
+      expect(footer.blocks.map((e) => e.offset)).toEqual(w.blocks.map((blk) => blk.offset));
+      return { footer, blocks: w.blocks };
+    });
+
+    // Day 0: series sorted by canonical key. fx.d.keep (ref 1): both versions of t = 50, oldest
+    // first, one run per expiry (the newer one's 30 s TTL). fx.d.ttl (ref 3) in two runs, one per
+    // expiry; its 60 s TTL re-based on the block's writtenAtMs (T0 + 9 s): 59 s. fx.d.gone
+    // (expired), fx.d.raw t = −1 (retention) and fx.d.json t = 20 (tombstone) are gone.
+    const day0 = segments[0]!;
+    expect(day0.footer.series).toEqual(['fx.d.json{}', 'fx.d.keep{}', 'fx.d.raw{}', 'fx.d.ttl{}']);
+    expect(day0.footer.blocks[0]!.refs).toEqual([0, 1, 1, 2, 3, 3]);
+    expect(fields(day0.blocks[0]!)).toMatchObject({ pointCount: 11, runCount: 6, newSeriesCount: 4, minTimestampMs: 1, maxTimestampMs: 400, sequence: 2, writtenAtMs: T0 + 9000 });
+    const p0 = payload(day0.blocks[0]!);
+    expect(p0.runs).toEqual([
+      [0, 1, 0],
+      [1, 1, 0],
+      [1, 1, 30],
+      [2, 4, 0],
+      [3, 1, 59],
+      [3, 3, 0],
+    ]);
+    expect(p0.timestampsMs).toEqual([10, 50, 50, 1, 2, 3, 4, 100, 200, 300, 400]);
+    expect(p0.kinds).toEqual([3, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1]);
+
+    // Day 1: fx.d.bulk over two blocks; the second defines no series and continues ref 0.
+    const day1 = segments[1]!;
+    expect(day1.footer.series).toEqual(['fx.d.bulk{}']);
+    expect(day1.blocks.map(fields).map(({ offset: _o, ...rest }) => rest)).toEqual([
+      { flags: 1, pointCount: 65_536, runCount: 1, newSeriesCount: 1, minTimestampMs: DAY, maxTimestampMs: DAY + 655_350, sequence: 3, writtenAtMs: T0 + 9500, firstNewSeriesRef: 0 },
+      { flags: 1, pointCount: 4464, runCount: 1, newSeriesCount: 0, minTimestampMs: DAY + 655_360, maxTimestampMs: DAY + 699_990, sequence: 4, writtenAtMs: T0 + 9500, firstNewSeriesRef: 1 },
+    ]);
+    expect(day1.footer.blocks.map((e) => e.refs)).toEqual([[0], [0]]);
+
+    // Days 2 and 3: one series, uniform Int64 blocks.
+    for (const day of [segments[2]!, segments[3]!]) {
+      expect(day.footer.series).toEqual(['fx.d.int{}']);
+      expect(payload(day.blocks[0]!).kinds.every((k) => k === 1)).toBe(true);
+    }
+  });
+
   it('tombstones.log: two whole records', () => {
     const b = read('tombstones.log');
     const records: unknown[] = [];
@@ -568,6 +619,10 @@ describe('format-v1 fixture, read with the documented layout', () => {
       'shards/1/0000000000000002.seg',
       'shards/1/0000000000000003.seg',
       'shards/1/0000000000000004.seg',
+      'shards/2/0000000000000002.seg',
+      'shards/2/0000000000000003.seg',
+      'shards/2/0000000000000004.seg',
+      'shards/2/0000000000000005.seg',
       'tombstones.log',
     ]);
   });

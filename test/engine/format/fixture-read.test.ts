@@ -43,6 +43,7 @@ function readAll(dataDir: string, nowMs: number, from = -1e15, to = 1e15): Map<s
 }
 
 const BULK: [number, Value][] = Array.from({ length: 65_540 }, (_, i) => [i * 10, i % 4]);
+const DAY = 86_400_000;
 
 /** What the fixture holds, seen at T0 + 10 s (every TTL still alive). */
 const EXPECTED: Record<string, [number, Value][]> = {
@@ -111,6 +112,33 @@ const EXPECTED: Record<string, [number, Value][]> = {
     [5, 1],
     [6, 2],
   ],
+  // Shard 2, compacted with a retention floor of t = 0 (fx.d.raw t = −1 dropped), a tombstone
+  // given only to compact() (fx.d.json t = 20 dropped) and fx.d.gone expired (dropped whole).
+  'fx.d.json{}': [[10, { json: '{"a":1}' }]],
+  'fx.d.raw{}': [
+    [1, 1 / 3],
+    [2, -2.5e-310],
+    [3, 1e300],
+    [4, -Infinity],
+  ],
+  'fx.d.ttl{}': [
+    [100, 1n],
+    [200, 20n],
+    [300, 30n],
+    [400, 40n],
+  ],
+  'fx.d.int{}': [
+    [2 * DAY + 1, 1n],
+    [2 * DAY + 2, 2n],
+    [2 * DAY + 3, 3n],
+    [2 * DAY + 4, 5n],
+    [2 * DAY + 5, 8n],
+    [3 * DAY + 1, 2n ** 62n],
+    [3 * DAY + 2, -(2n ** 62n)],
+    [3 * DAY + 3, 2n ** 62n],
+  ],
+  'fx.d.keep{}': [[50, 2n]], // and 1n once the 30 s TTL of 2n has passed
+  'fx.d.bulk{}': Array.from({ length: 70_000 }, (_, i): [number, Value] => [DAY + i * 10, i % 4]),
 };
 
 describe('format-v1 fixture, read by today\'s engine', () => {
@@ -124,11 +152,11 @@ describe('format-v1 fixture, read by today\'s engine', () => {
     expect(Number.isNaN(f[4]![1])).toBe(true);
   });
 
-  it('the catalog sees every series of both shards', () => {
+  it('the catalog sees every series of every shard', () => {
     const engine = Engine.open({ dataDir: copyFixture(), owner: false, nowMs: () => T0 });
     try {
-      expect(engine.shardIds()).toEqual([0, 1]);
-      expect(engine.catalog.select({}).length).toBe(13);
+      expect(engine.shardIds()).toEqual([0, 1, 2]);
+      expect(engine.catalog.select({}).length).toBe(19);
       expect(engine.catalog.select({ metric: 'fx.float' }).length).toBe(2);
       expect(engine.catalog.select({ metric: 'fx.float', tags: { host: ['a'] } }).length).toBe(1);
       expect(engine.tombstones).toEqual([
@@ -147,6 +175,12 @@ describe('format-v1 fixture, read by today\'s engine', () => {
     expect(readAll(dir, T0 + 3_600_000).has('fx.ttl{host=a}')).toBe(false);
     expect(readAll(dir, T0 + 6500 + 7_200_000 - 1).get('fx.c.ttl{}')).toEqual(EXPECTED['fx.c.ttl{}']);
     expect(readAll(dir, T0 + 6500 + 7_200_000).has('fx.c.ttl{}')).toBe(false);
+    // fx.d.ttl t = 100: 60 s from T0 + 8 s, stored by compaction as 59 s from its block (T0 + 9 s).
+    expect(readAll(dir, T0 + 68_000 - 1).get('fx.d.ttl{}')).toEqual(EXPECTED['fx.d.ttl{}']);
+    expect(readAll(dir, T0 + 68_000).get('fx.d.ttl{}')).toEqual(EXPECTED['fx.d.ttl{}']!.slice(1));
+    // fx.d.keep t = 50: the newer version (30 s TTL from T0 + 9 s) hides the older until it expires.
+    expect(readAll(dir, T0 + 39_000 - 1).get('fx.d.keep{}')).toEqual([[50, 2n]]);
+    expect(readAll(dir, T0 + 39_000).get('fx.d.keep{}')).toEqual([[50, 1n]]);
   });
 
   it('a time range selects by timestamp, negative and zero included', () => {
@@ -168,12 +202,12 @@ describe('format-v1 fixture, read by today\'s engine', () => {
   it('opening the shards finds nothing to repair and changes no byte', () => {
     const dir = copyFixture();
     const events: EngineEvent[] = [];
-    for (const shardId of [0, 1]) {
+    for (const shardId of [0, 1, 2]) {
       const w = ShardWriter.open({ dir: shardDirectory(dir, shardId), shardId, syncPolicy: 'never', log: (e) => events.push(e) });
       w.close();
     }
     expect(events.filter((e) => e.level !== 'info')).toEqual([]);
-    for (const rel of ['shards/0/0000000000000001.seg', 'shards/0/0000000000000002.seg', 'shards/1/0000000000000003.seg']) {
+    for (const rel of ['shards/0/0000000000000001.seg', 'shards/0/0000000000000002.seg', 'shards/1/0000000000000003.seg', 'shards/2/0000000000000002.seg', 'shards/2/0000000000000003.seg']) {
       expect(Buffer.compare(fs.readFileSync(path.join(dir, rel)), fs.readFileSync(path.join(FIXTURE, rel))), rel).toBe(0);
     }
     expect(fs.existsSync(path.join(dir, 'shards/0/quarantine'))).toBe(false);

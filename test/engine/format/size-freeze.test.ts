@@ -3,6 +3,9 @@
 // bump, a new section in the docs' version history and a new fixture — not an edit here.
 import { describe, expect, it } from 'vitest';
 import { ValueKind } from '../../../engine/index.js';
+import { ByteWriter } from '../../../engine/codec/bytes.js';
+import { MAX_SERIES_KEY_BYTES, encodeSeriesKey } from '../../../engine/catalog/series-key.js';
+import { DEFAULT_PARTITION_MS } from '../../../engine/compact/compaction.js';
 import { FloatEncoding } from '../../../engine/codec/floats.js';
 import { IntEncoding } from '../../../engine/codec/ints.js';
 import { StringEncoding } from '../../../engine/codec/strings.js';
@@ -93,7 +96,17 @@ describe('size freeze (v1)', () => {
     expect(StringEncoding).toEqual({ Dictionary: 0 });
   });
 
+  it('series key binary form v1 (docs/format/series-key.md)', () => {
+    expect(MAX_SERIES_KEY_BYTES).toBe(65_536);
+    // Field by field: string metric, varuint tag count, (string key, string value) sorted by key
+    // bytes: "m" (2) + count (1) + "k"="vv" (5) + "kk"="" (4) = 12 bytes.
+    const w = new ByteWriter(64);
+    encodeSeriesKey(w, { metric: 'm', tags: { kk: '', k: 'vv' } });
+    expect([...w.bytes()]).toEqual([0x01, 0x6d, 0x02, 0x01, 0x6b, 0x02, 0x76, 0x76, 0x02, 0x6b, 0x6b, 0x00]);
+  });
+
   it('limits and names the format depends on', () => {
+    expect(DEFAULT_PARTITION_MS).toBe(86_400_000);
     expect(MAX_ABS_TIMESTAMP_MS).toBe(2 ** 50);
     expect(MAX_BLOCK_POINTS).toBe(65_536);
     expect(segmentFileName(1)).toBe('0000000000000001.seg');
