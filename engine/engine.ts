@@ -33,6 +33,12 @@ export interface EngineOptions {
   readonly retentionMs?: number;
   /** Only the process that owns the data directory repairs the tombstone log. Default true. */
   readonly owner?: boolean;
+  /**
+   * Runs `fn` while holding a lock shared by every Engine of this data directory that may
+   * delete (e.g. one per worker thread), so tombstone appends never interleave. Default: no
+   * lock (a single Engine deletes).
+   */
+  readonly exclusive?: <T>(fn: () => T) => T;
 }
 
 export class Engine {
@@ -43,6 +49,7 @@ export class Engine {
   private readonly retentionMs: number;
   private readonly readers = new Map<number, ShardReader>();
   private readonly tombstoneLog: TombstoneLog;
+  private readonly exclusive: <T>(fn: () => T) => T;
   private closed = false;
 
   private constructor(options: EngineOptions) {
@@ -51,6 +58,7 @@ export class Engine {
     this.nowMs = options.nowMs ?? Date.now;
     this.retentionMs = options.retentionMs ?? 0;
     this.tombstoneLog = new TombstoneLog(this.fs, path.join(this.dataDir, TOMBSTONE_LOG_FILE));
+    this.exclusive = options.exclusive ?? ((fn) => fn());
   }
 
   /**
@@ -207,7 +215,11 @@ export class Engine {
    */
   delete(selector: SeriesSelector, startMs: number, endMs: number): void {
     this.assertOpen();
-    this.tombstoneLog.append({ selector, startMs, endMs, createdAtMs: this.nowMs() });
+    this.exclusive(() => {
+      // Another Engine may have appended since our last reload: append after its records.
+      this.tombstoneLog.reload();
+      this.tombstoneLog.append({ selector, startMs, endMs, createdAtMs: this.nowMs() });
+    });
   }
 
   get tombstones(): readonly Tombstone[] {

@@ -1,45 +1,64 @@
-// CLI entry. Until the HTTP/telnet service lands (issue: ingest service), `strata` opens the data
-// directory the way the server will — recovering every shard and rebuilding the catalog — and
-// prints what it holds as one JSON line. Never writes points.
-import * as path from 'node:path';
-import { parseArgs } from 'node:util';
-import { Engine, ShardWriter } from '../engine/index.js';
+#!/usr/bin/env node
+// CLI entry: resolves the configuration, starts the worker pool (each worker claims and recovers
+// one shard), the HTTP port and the line-protocol port, prints one JSON "listening" line on
+// stdout, and on SIGTERM/SIGINT stops accepting, finishes in-flight work, syncs and closes every
+// shard, and exits 0. Owns process lifetime only; no protocol or storage logic lives here.
+import * as fs from 'node:fs';
+import { ConfigError, HELP, loadConfig, type ServerConfig } from './config.js';
+import { startHttpServer } from './http/server.js';
+import { log } from './log.js';
+import { InflightBudget } from './pool/budget.js';
+import { WorkerPool } from './pool/pool.js';
+import { startLineServer } from './telnet/listener.js';
 
-const HELP = `strata — time-series storage (engine preview)
-
-Usage: strata [--data-dir DIR]
-
-  --data-dir DIR   data directory (default: ./data, or $STRATA_DATA_DIR)
-  --help           this text
-
-Opens DIR, recovers every shard (torn tails cut, damaged segments quarantined) and prints a
-summary line. The HTTP and telnet front ends arrive with the ingest service.`;
-
-function main(): void {
-  const { values } = parseArgs({
-    options: { 'data-dir': { type: 'string' }, help: { type: 'boolean' } },
-    strict: true,
+async function serve(config: ServerConfig): Promise<void> {
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  const pool = await WorkerPool.start({
+    threads: config.threads,
+    maxQueuedTasks: config.maxQueuedTasks,
+    workerData: { dataDir: config.dataDir, sync: config.sync, syncIntervalMs: config.syncIntervalMs, segmentBytes: config.segmentBytes },
   });
-  if (values.help) {
-    console.log(HELP);
-    return;
-  }
-  const dataDir = path.resolve(values['data-dir'] ?? process.env['STRATA_DATA_DIR'] ?? 'data');
-  const log = (event: object): void => console.log(JSON.stringify(event));
-  const probe = Engine.open({ dataDir });
-  for (const shardId of probe.shardIds()) {
-    ShardWriter.open({ dir: probe.shardDirectory(shardId), shardId, log, syncPolicy: 'never' }).close();
-  }
-  const engine = Engine.open({ dataDir });
-  console.log(
-    JSON.stringify({
-      event: 'engine.opened',
-      dataDir,
-      shards: engine.shardIds().length,
-      series: engine.catalog.size,
-      metrics: engine.catalog.metricNames().length,
-    }),
-  );
+  const budget = new InflightBudget(config.maxInflightBytes);
+  const http = await startHttpServer({ config, pool, budget, healthy: () => true }, config.host, config.httpPort);
+  const line = await startLineServer({ host: config.host, port: config.telnetPort, httpPort: http.port, pool, budget });
+  process.stdout.write(`${JSON.stringify({ event: 'listening', http: http.port, telnet: line.port })}\n`);
+  log({ event: 'server.started', dataDir: config.dataDir, threads: config.threads, shards: pool.shards, sync: config.sync });
+
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log({ event: 'server.stopping', signal });
+    http.stopListening();
+    await line.stopListening().catch(() => undefined);
+    await line.closeAll(10_000);
+    await pool.close(30_000);
+    log({ event: 'server.stopped' });
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
 }
 
-main();
+async function main(): Promise<void> {
+  let result;
+  try {
+    result = loadConfig(process.argv.slice(2), process.env, process.cwd(), (f) => fs.readFileSync(f, 'utf8'));
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`strata: ${err.message}\nRun strata --help for the options.\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  if (result.help) {
+    process.stdout.write(`${HELP}\n`);
+    return;
+  }
+  await serve(result.config);
+}
+
+main().catch((err: unknown) => {
+  log({ level: 'error', event: 'server.failed', message: (err as Error)?.stack ?? String(err) });
+  process.exit(1);
+});

@@ -99,6 +99,25 @@ describe('Engine', () => {
     expect(s!.length).toBe(1);
   });
 
+  it('keeps every tombstone when several engines delete in turn under one lock', () => {
+    const dataDir = tempDir();
+    let held = false;
+    const exclusive = <T,>(fn: () => T): T => {
+      expect(held).toBe(false);
+      held = true;
+      try {
+        return fn();
+      } finally {
+        held = false;
+      }
+    };
+    const a = Engine.open({ dataDir, exclusive });
+    const b = Engine.open({ dataDir, exclusive, owner: false });
+    for (let i = 0; i < 20; i++) (i % 2 === 0 ? a : b).delete({ metric: `m${i}` }, 0, i);
+    const reopened = Engine.open({ dataDir });
+    expect(reopened.tombstones.map((t) => t.selector.metric)).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`));
+  });
+
   it('follows a writer that keeps appending and sealing, seeing only whole batches', () => {
     const dataDir = tempDir();
     const writer = ShardWriter.open({ dir: shardDirectory(dataDir, 0), shardId: 0, syncPolicy: 'never', segmentBytes: 16 * 1024 });

@@ -1,0 +1,186 @@
+// The uWebSockets.js rules, in one place (style.md habit 5): register onAborted first, read
+// everything needed from the HttpRequest before returning (it dies with the callback), copy each
+// body chunk once into a buffer sized up front, cork every write, and never touch a response
+// after it was aborted or ended. Routes only see `HttpExchange`.
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import { ServiceError, ServiceErrorCode } from '../errors.js';
+import type { InflightBudget } from '../pool/budget.js';
+
+/** Headers a route may need, read while the HttpRequest is still valid. */
+export interface RequestHead {
+  readonly method: string;
+  readonly url: string;
+  readonly query: string;
+  /** Lower-case header name → value (last one wins). */
+  readonly headers: ReadonlyMap<string, string>;
+}
+
+export interface ResponseOut {
+  readonly status: number;
+  readonly headers?: readonly (readonly [string, string])[];
+  /** Omitted or empty: no body. */
+  readonly body?: string | ArrayBuffer | Uint8Array;
+}
+
+const STATUS_TEXT: Readonly<Record<number, string>> = {
+  200: '200 OK',
+  202: '202 Accepted',
+  204: '204 No Content',
+  400: '400 Bad Request',
+  401: '401 Unauthorized',
+  403: '403 Forbidden',
+  404: '404 Not Found',
+  405: '405 Method Not Allowed',
+  406: '406 Not Acceptable',
+  411: '411 Length Required',
+  413: '413 Payload Too Large',
+  415: '415 Unsupported Media Type',
+  500: '500 Internal Server Error',
+  503: '503 Service Unavailable',
+};
+
+export function statusLine(status: number): string {
+  return STATUS_TEXT[status] ?? `${status} Status`;
+}
+
+export function readHead(req: HttpRequest): RequestHead {
+  const headers = new Map<string, string>();
+  req.forEach((k, v) => headers.set(k, v));
+  return { method: req.getCaseSensitiveMethod().toUpperCase(), url: req.getUrl(), query: req.getQuery() ?? '', headers };
+}
+
+/**
+ * One HTTP exchange: a uWS response plus the state that keeps its use safe. Create it first thing
+ * in a route handler (it registers onAborted); after `aborted` or `ended`, every write is a no-op.
+ */
+export class HttpExchange {
+  aborted = false;
+  ended = false;
+  private onAbort: (() => void) | undefined;
+
+  constructor(
+    readonly res: HttpResponse,
+    readonly head: RequestHead,
+  ) {
+    res.onAborted(() => {
+      this.aborted = true;
+      const f = this.onAbort;
+      this.onAbort = undefined;
+      f?.();
+    });
+  }
+
+  get done(): boolean {
+    return this.aborted || this.ended;
+  }
+
+  /** Called once if the client goes away before the response was written. */
+  whenAborted(f: () => void): void {
+    this.onAbort = f;
+  }
+
+  /** Writes status, headers and body in one corked burst; a no-op once done. */
+  respond(out: ResponseOut): void {
+    if (this.done) return;
+    this.ended = true;
+    this.onAbort = undefined;
+    const res = this.res;
+    res.cork(() => {
+      res.writeStatus(statusLine(out.status));
+      if (out.headers) for (const [k, v] of out.headers) res.writeHeader(k, v);
+      const body = out.body;
+      const empty = body === undefined || (typeof body === 'string' ? body.length === 0 : body.byteLength === 0);
+      if (out.status === 204 || out.status === 304) res.endWithoutBody();
+      else res.end(empty ? '' : body);
+    });
+  }
+
+  /** Closes the connection without a response (used only when a reply is impossible). */
+  close(): void {
+    if (this.done) return;
+    this.ended = true;
+    this.res.close();
+  }
+}
+
+export interface BodyLimits {
+  readonly maxBodyBytes: number;
+  readonly budget: InflightBudget;
+}
+
+/** A received body: `bytes` is a view of exactly the body; `reservedBytes` must be released. */
+export interface ReceivedBody {
+  readonly buffer: ArrayBuffer;
+  readonly length: number;
+  readonly reservedBytes: number;
+}
+
+/**
+ * Reads the whole request body. With a Content-Length the buffer is allocated once at that size
+ * (and refused up front when over the limit or the budget); chunked bodies grow by doubling, so
+ * each byte is copied once from the uWS chunk plus amortised O(1) times on growth.
+ * Resolves with the body; rejects with ServiceError BodyTooLarge / Busy (the caller answers and
+ * the connection may still be receiving — uWS discards the rest when the response ends), or with
+ * `undefined` reason when the client aborted (nothing to answer).
+ * Must be called synchronously inside the route handler (uWS requires onData to be attached
+ * before returning).
+ */
+export function receiveBody(x: HttpExchange, limits: BodyLimits): Promise<ReceivedBody> {
+  return new Promise((resolve, reject) => {
+    const declared = x.head.headers.get('content-length');
+    const expected = declared !== undefined && /^\d+$/.test(declared) ? Number(declared) : undefined;
+    if (expected !== undefined && expected > limits.maxBodyBytes) {
+      reject(new ServiceError(ServiceErrorCode.BodyTooLarge, `Request body of ${expected} bytes exceeds the limit of ${limits.maxBodyBytes} bytes`));
+      return;
+    }
+    let reserved = Math.min(expected ?? 64 * 1024, limits.maxBodyBytes);
+    if (!limits.budget.tryReserve(reserved)) {
+      reject(new ServiceError(ServiceErrorCode.Busy, 'Too many bytes in flight; retry later'));
+      return;
+    }
+    let buffer = new ArrayBuffer(Math.max(Math.min(expected ?? 64 * 1024, limits.maxBodyBytes), 1));
+    let view = new Uint8Array(buffer);
+    let length = 0;
+    let failed = false;
+    x.whenAborted(() => {
+      if (failed) return;
+      failed = true;
+      limits.budget.release(reserved);
+      reject(undefined);
+    });
+    x.res.onData((chunk, isLast) => {
+      if (failed) return;
+      const n = chunk.byteLength;
+      const needed = length + n;
+      if (needed > limits.maxBodyBytes) {
+        failed = true;
+        limits.budget.release(reserved);
+        reject(new ServiceError(ServiceErrorCode.BodyTooLarge, `Request body exceeds the limit of ${limits.maxBodyBytes} bytes`));
+        return;
+      }
+      if (needed > view.length) {
+        const size = Math.min(Math.max(needed, view.length * 2), limits.maxBodyBytes);
+        const extra = size - reserved;
+        if (extra > 0 && !limits.budget.tryReserve(extra)) {
+          failed = true;
+          limits.budget.release(reserved);
+          reject(new ServiceError(ServiceErrorCode.Busy, 'Too many bytes in flight; retry later'));
+          return;
+        }
+        if (extra > 0) reserved = size;
+        const next = new ArrayBuffer(size);
+        const nextView = new Uint8Array(next);
+        nextView.set(view.subarray(0, length));
+        buffer = next;
+        view = nextView;
+      }
+      // The only copy out of uWS's chunk, which is invalid once this callback returns.
+      view.set(new Uint8Array(chunk), length);
+      length += n;
+      if (isLast) {
+        failed = true; // done: later callbacks are ignored
+        resolve({ buffer, length, reservedBytes: reserved });
+      }
+    });
+  });
+}

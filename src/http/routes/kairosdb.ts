@@ -1,0 +1,189 @@
+// KairosDB REST routes (protocols.md §1): headers and CORS, body hand-off to the pool, and the
+// KairosDB envelope out. Decoding, queries and storage happen in the workers; this file only
+// routes, and maps service error codes through src/protocols/kairosdb/envelope.ts.
+import type { TemplatedApp } from 'uWebSockets.js';
+import { ServiceError, ServiceErrorCode } from '../../errors.js';
+import { KAIROS_STATUS_BY_CODE, kairosErrorBody } from '../../protocols/kairosdb/envelope.js';
+import type { BodyEncoding, WorkerResult, WorkerTask } from '../../pool/messages.js';
+import { HttpExchange, readHead, receiveBody, type ResponseOut } from '../request.js';
+import type { ServerContext } from '../server.js';
+
+export const KAIROS_VERSION = 'KairosDB 1.3.0-1';
+const JSON_TYPE = 'application/json; charset=UTF-8';
+
+/** Headers every KairosDB response carries (MetricsResource). */
+const COMMON_HEADERS: readonly (readonly [string, string])[] = [
+  ['Access-Control-Allow-Origin', '*'],
+  ['Pragma', 'no-cache'],
+  ['Cache-Control', 'no-cache'],
+  ['Expires', '0'],
+  ['Content-Type', JSON_TYPE],
+];
+
+function out(status: number, body: string | ArrayBuffer, gzipped = false): ResponseOut {
+  return { status, headers: gzipped ? [...COMMON_HEADERS, ['Content-Encoding', 'gzip']] : COMMON_HEADERS, body };
+}
+
+export function kairosError(err: unknown): ResponseOut {
+  if (err instanceof ServiceError) {
+    const headers: (readonly [string, string])[] = [...COMMON_HEADERS];
+    if (err.code === ServiceErrorCode.Busy || err.code === ServiceErrorCode.ShuttingDown) headers.push(['Retry-After', '1']);
+    return { status: KAIROS_STATUS_BY_CODE[err.code], headers, body: kairosErrorBody(err.messages) };
+  }
+  return { status: 500, headers: COMMON_HEADERS, body: kairosErrorBody([(err as Error)?.message ?? String(err)]) };
+}
+
+function resultToResponse(result: WorkerResult | undefined): ResponseOut {
+  if (!result) return kairosError(new ServiceError(ServiceErrorCode.Internal, 'worker returned nothing'));
+  if (!result.ok) return kairosError(new ServiceError(result.code, result.messages));
+  if ('replies' in result) return kairosError(new ServiceError(ServiceErrorCode.Internal, 'unexpected telnet reply'));
+  return out(result.status, result.body, result.gzipped);
+}
+
+/** KairosDB inflates on Content-Encoding gzip (1.3.0+) and on the legacy Content-Type application/gzip. */
+export function kairosBodyEncoding(headers: ReadonlyMap<string, string>): BodyEncoding {
+  const ce = (headers.get('content-encoding') ?? '').trim().toLowerCase();
+  if (ce === 'gzip' || ce === 'x-gzip') return 'gzip';
+  if (ce === 'deflate') return 'deflate';
+  const ct = (headers.get('content-type') ?? '').toLowerCase();
+  if (ct.startsWith('application/gzip')) return 'gzip';
+  return 'identity';
+}
+
+function acceptsGzip(headers: ReadonlyMap<string, string>): boolean {
+  return /(^|,)\s*(x-)?gzip\s*(;\s*q=(?!0(\.0*)?\s*(,|$))[\d.]+)?\s*(,|$)/i.test(headers.get('accept-encoding') ?? '');
+}
+
+/**
+ * Reads the body, runs `makeTask` on a worker with the body transferred, and answers. The
+ * in-flight reservation is held until the reply is written.
+ */
+function bodyRoute(ctx: ServerContext, makeTask: (x: HttpExchange, body: ArrayBuffer, length: number) => WorkerTask) {
+  return (res: Parameters<Parameters<TemplatedApp['post']>[1]>[0], req: Parameters<Parameters<TemplatedApp['post']>[1]>[1]): void => {
+    const x = new HttpExchange(res, readHead(req));
+    receiveBody(x, { maxBodyBytes: ctx.config.maxBodyBytes, budget: ctx.budget }).then(
+      async (body) => {
+        try {
+          const result = await ctx.pool.run(makeTask(x, body.buffer, body.length), body.buffer);
+          x.respond(resultToResponse(result));
+        } catch (err) {
+          x.respond(kairosError(err));
+        } finally {
+          ctx.budget.release(body.reservedBytes);
+        }
+      },
+      (err: unknown) => {
+        if (err !== undefined) x.respond(kairosError(err));
+      },
+    );
+  };
+}
+
+/** Runs a body-less task (listings, metric delete) and answers. */
+async function simpleTask(ctx: ServerContext, x: HttpExchange, task: WorkerTask): Promise<void> {
+  try {
+    x.respond(resultToResponse(await ctx.pool.run(task)));
+  } catch (err) {
+    x.respond(kairosError(err));
+  }
+}
+
+function queryParam(query: string, name: string): string | undefined {
+  const v = new URLSearchParams(query).get(name);
+  return v === null ? undefined : v;
+}
+
+export function registerKairosRoutes(app: TemplatedApp, ctx: ServerContext): void {
+  const base = '/api/v1';
+  const maxInflatedBytes = ctx.config.maxInflatedBytes;
+
+  app.options(`${base}/*`, (res, req) => {
+    const x = new HttpExchange(res, readHead(req));
+    const requested = x.head.headers.get('access-control-request-headers');
+    const headers: (readonly [string, string])[] = [
+      ['Access-Control-Allow-Origin', '*'],
+      ['Access-Control-Allow-Methods', 'GET, POST, DELETE, OPTIONS'],
+      ['Access-Control-Max-Age', '86400'],
+    ];
+    if (requested !== undefined) headers.push(['Access-Control-Allow-Headers', requested]);
+    x.respond({ status: 200, headers });
+  });
+
+  app.post(
+    `${base}/datapoints`,
+    bodyRoute(ctx, (x, body, length) => ({
+      kind: 'kairos.ingest',
+      body,
+      bodyBytes: length,
+      encoding: kairosBodyEncoding(x.head.headers),
+      maxInflatedBytes,
+      sync: ctx.config.sync === 'always',
+    })),
+  );
+
+  const queryTask =
+    (kind: 'kairos.query' | 'kairos.query-tags' | 'kairos.delete') =>
+    (x: HttpExchange, body: ArrayBuffer, length: number): WorkerTask => ({
+      kind,
+      body,
+      bodyBytes: length,
+      encoding: kairosBodyEncoding(x.head.headers),
+      maxInflatedBytes,
+      gzipResponse: acceptsGzip(x.head.headers),
+    });
+  app.post(`${base}/datapoints/query`, bodyRoute(ctx, queryTask('kairos.query')));
+  app.post(`${base}/datapoints/query/tags`, bodyRoute(ctx, queryTask('kairos.query-tags')));
+  app.post(`${base}/datapoints/delete`, bodyRoute(ctx, queryTask('kairos.delete')));
+  app.get(`${base}/datapoints/query`, (res, req) => {
+    const x = new HttpExchange(res, readHead(req));
+    const bytes = new TextEncoder().encode(queryParam(x.head.query, 'query') ?? '');
+    const body = bytes.buffer as ArrayBuffer;
+    void simpleTaskWithBody(ctx, x, {
+      kind: 'kairos.query',
+      body,
+      bodyBytes: bytes.length,
+      encoding: 'identity',
+      maxInflatedBytes,
+      gzipResponse: acceptsGzip(x.head.headers),
+    });
+  });
+
+  const catalogRoute = (kind: 'kairos.metricnames' | 'kairos.tagnames' | 'kairos.tagvalues', param?: string) =>
+    (res: Parameters<Parameters<TemplatedApp['get']>[1]>[0], req: Parameters<Parameters<TemplatedApp['get']>[1]>[1]) => {
+      const x = new HttpExchange(res, readHead(req));
+      void simpleTask(ctx, x, { kind, argument: param ? queryParam(x.head.query, param) : undefined, gzipResponse: acceptsGzip(x.head.headers) });
+    };
+  app.get(`${base}/metricnames`, catalogRoute('kairos.metricnames', 'prefix'));
+  app.get(`${base}/tagnames`, catalogRoute('kairos.tagnames'));
+  app.get(`${base}/tagvalues`, catalogRoute('kairos.tagvalues', 'name'));
+
+  app.del(`${base}/metric/:name`, (res, req) => {
+    const name = decodeURIComponent(req.getParameter(0) ?? '');
+    const x = new HttpExchange(res, readHead(req));
+    void simpleTask(ctx, x, { kind: 'kairos.delete-metric', argument: name, gzipResponse: false });
+  });
+
+  app.get(`${base}/datapoints/index`, (res, req) => {
+    new HttpExchange(res, readHead(req)).respond(out(204, ''));
+  });
+  app.get(`${base}/health/status`, (res, req) => {
+    const x = new HttpExchange(res, readHead(req));
+    x.respond(out(200, JSON.stringify(['JVM-Thread-Deadlock: OK', `Datastore-Query: ${ctx.healthy() ? 'OK' : 'FAIL'}`])));
+  });
+  app.get(`${base}/health/check`, (res, req) => {
+    const x = new HttpExchange(res, readHead(req));
+    x.respond(out(ctx.healthy() ? 204 : 500, ''));
+  });
+  app.get(`${base}/version`, (res, req) => {
+    const x = new HttpExchange(res, readHead(req));
+    x.respond(out(200, `{"version": "${KAIROS_VERSION}"}\n`));
+  });
+}
+
+async function simpleTaskWithBody(ctx: ServerContext, x: HttpExchange, task: WorkerTask & { body: ArrayBuffer }): Promise<void> {
+  try {
+    x.respond(resultToResponse(await ctx.pool.run(task, task.body)));
+  } catch (err) {
+    x.respond(kairosError(err));
+  }
+}

@@ -1,0 +1,52 @@
+// The HTTP front end: one uWebSockets.js app serving every REST family on one port
+// (protocols.md §7, "Ports"). Owns listening and closing; routes live in routes/<protocol>.ts.
+import uWS, { type TemplatedApp, type us_listen_socket } from 'uWebSockets.js';
+import type { ServerConfig } from '../config.js';
+import type { InflightBudget } from '../pool/budget.js';
+import type { WorkerPool } from '../pool/pool.js';
+import { HttpExchange, readHead } from './request.js';
+import { registerKairosRoutes } from './routes/kairosdb.js';
+
+/** What routes need from the server: limits, the pool and the in-flight budget. */
+export interface ServerContext {
+  readonly config: ServerConfig;
+  readonly pool: WorkerPool;
+  readonly budget: InflightBudget;
+  /** False once a worker reported a storage failure it cannot recover from. */
+  healthy(): boolean;
+}
+
+export interface HttpServer {
+  readonly port: number;
+  /** Stops accepting connections; in-flight requests finish. */
+  stopListening(): void;
+}
+
+export function startHttpServer(ctx: ServerContext, host: string, port: number): Promise<HttpServer> {
+  const app: TemplatedApp = uWS.App();
+  registerKairosRoutes(app, ctx);
+  app.any('/*', (res, req) => {
+    const x = new HttpExchange(res, readHead(req));
+    x.respond({
+      status: 404,
+      headers: [['Content-Type', 'application/json; charset=UTF-8']],
+      body: JSON.stringify({ errors: [`Not Found: ${x.head.method} ${x.head.url}`] }),
+    });
+  });
+  return new Promise((resolve, reject) => {
+    app.listen(host, port, (socket: us_listen_socket | false) => {
+      if (!socket) {
+        reject(new Error(`cannot listen for HTTP on ${host}:${port}`));
+        return;
+      }
+      let listening: us_listen_socket | undefined = socket;
+      resolve({
+        port: uWS.us_socket_local_port(socket),
+        stopListening() {
+          if (listening) uWS.us_listen_socket_close(listening);
+          listening = undefined;
+        },
+      });
+    });
+  });
+}

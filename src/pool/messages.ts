@@ -1,0 +1,117 @@
+// The messages that cross between the main thread and the workers, declared once and imported by
+// both sides. Bodies cross as transferred ArrayBuffers (Piscina.move), never as object graphs.
+// Plain data only: everything here must survive structured cloning.
+import type { ServiceErrorCode } from '../errors.js';
+
+/** How a request body is encoded on the wire (Content-Encoding, or KairosDB's application/gzip). */
+export type BodyEncoding = 'identity' | 'gzip' | 'deflate';
+
+interface BodyTask {
+  /** The request body exactly as received; the worker owns it after transfer. */
+  readonly body: ArrayBuffer;
+  /** Bytes of `body` that are the request body (the buffer may be larger). */
+  readonly bodyBytes: number;
+  readonly encoding: BodyEncoding;
+  /** Inflated bodies larger than this fail with BodyTooLarge. */
+  readonly maxInflatedBytes: number;
+}
+
+/** KairosDB `POST /api/v1/datapoints`. */
+export interface KairosIngestTask extends BodyTask {
+  readonly kind: 'kairos.ingest';
+  /** msync before answering (in addition to the server's sync policy). */
+  readonly sync: boolean;
+}
+
+/** KairosDB query-shaped requests: the body (or ?query=) is a KairosDB query document. */
+export interface KairosQueryTask extends BodyTask {
+  readonly kind: 'kairos.query' | 'kairos.query-tags' | 'kairos.delete';
+  /** Gzip the response body (client sent Accept-Encoding: gzip). */
+  readonly gzipResponse: boolean;
+}
+
+/** KairosDB listings and metric delete: no body. */
+export interface KairosCatalogTask {
+  readonly kind: 'kairos.metricnames' | 'kairos.tagnames' | 'kairos.tagvalues' | 'kairos.delete-metric';
+  /** prefix for metricnames, tag name for tagvalues, metric for delete-metric. */
+  readonly argument: string | undefined;
+  readonly gzipResponse: boolean;
+}
+
+/** A burst of line-protocol bytes from one connection (possibly ending mid-line). */
+export interface TelnetTask {
+  readonly kind: 'telnet';
+  readonly body: ArrayBuffer;
+  readonly bodyBytes: number;
+}
+
+/** Makes piscina start a worker; answered once the worker's shard is claimed. */
+export interface PingTask {
+  readonly kind: 'ping';
+}
+
+export type WorkerTask = PingTask | KairosIngestTask | KairosQueryTask | KairosCatalogTask | TelnetTask;
+
+/** A protocol-level answer the route writes out as is (status, content, optional gzip). */
+export interface WorkerReply {
+  readonly ok: true;
+  readonly status: number;
+  /** Response body; empty for 204. Already gzipped when `gzipped`. */
+  readonly body: ArrayBuffer | string;
+  readonly gzipped: boolean;
+  /** Points stored by this task (ingest), for metrics and tests. */
+  readonly points?: number;
+}
+
+/**
+ * A failure with a service error code; the route maps it to the protocol's envelope. For
+ * KairosDB ingest with validation errors, valid metric objects may still have been stored
+ * (partial acceptance, protocols.md §1.2) — `points` says how many.
+ */
+export interface WorkerFailure {
+  readonly ok: false;
+  readonly code: ServiceErrorCode;
+  readonly messages: readonly string[];
+  readonly points?: number;
+}
+
+/** Reply to a telnet burst: bytes to write back (possibly empty) and the unconsumed tail. */
+export interface TelnetReply {
+  readonly ok: true;
+  readonly replies: string;
+  /** Bytes after the last complete line; the listener prepends them to the next burst. */
+  readonly tail: ArrayBuffer;
+  readonly points: number;
+  /** The client asked to end the session (`exit`): write the replies, then close. */
+  readonly close: boolean;
+}
+
+export type WorkerResult = WorkerReply | WorkerFailure | TelnetReply;
+
+/** What main passes to every worker at start (piscina workerData). */
+export interface WorkerData {
+  readonly dataDir: string;
+  readonly sync: 'interval' | 'always' | 'never';
+  readonly syncIntervalMs: number;
+  readonly segmentBytes: number;
+  /** Int32Array over a SharedArrayBuffer: [0] = tombstone-log mutex (0 free, 1 held). */
+  readonly locks: SharedArrayBuffer;
+  /** BroadcastChannel name on which main announces shutdown and workers confirm close. */
+  readonly controlChannel: string;
+}
+
+/** Main → workers on the control channel. */
+export interface ShutdownMessage {
+  readonly type: 'shutdown';
+}
+/** Worker → main on the control channel, once its writer is closed (synced). */
+export interface ClosedMessage {
+  readonly type: 'closed';
+  readonly shardId: number;
+}
+/** Worker → main once its shard is claimed and recovered. */
+export interface ReadyMessage {
+  readonly type: 'ready';
+  readonly shardId: number;
+}
+export type ControlMessage = ShutdownMessage | ClosedMessage | ReadyMessage;

@@ -1,0 +1,153 @@
+// The worker pool as the main thread sees it: starts N piscina workers (each claims and recovers
+// one shard before it reports ready), hands them tasks with their body buffers transferred, bounds
+// the task queue, and shuts them down in order (drain → close writers with a final msync →
+// destroy). The only file that knows piscina on the main thread.
+import { BroadcastChannel } from 'node:worker_threads';
+import { Piscina, transferableSymbol, valueSymbol } from 'piscina';
+import { ServiceError, ServiceErrorCode } from '../errors.js';
+import type { ControlMessage, PingTask, WorkerData, WorkerResult, WorkerTask } from './messages.js';
+
+export interface PoolOptions {
+  readonly threads: number;
+  readonly maxQueuedTasks: number;
+  readonly workerData: Omit<WorkerData, 'locks' | 'controlChannel'>;
+  /** How long to wait for workers to claim shards (recovery of big shards takes a while). */
+  readonly startTimeoutMs?: number;
+}
+
+let channelCounter = 0;
+
+/** A task whose body buffer piscina should transfer (Piscina.move protocol). */
+class MovableTask {
+  constructor(
+    private readonly task: WorkerTask,
+    private readonly transfer: ArrayBuffer,
+  ) {}
+
+  get [transferableSymbol](): readonly ArrayBuffer[] {
+    return [this.transfer];
+  }
+
+  get [valueSymbol](): WorkerTask {
+    return this.task;
+  }
+}
+
+export class WorkerPool {
+  private readonly piscina: Piscina;
+  private readonly control: BroadcastChannel;
+  private readonly readyShards = new Set<number>();
+  private readonly closedShards = new Set<number>();
+  private readonly waiters: (() => void)[] = [];
+  private stopping = false;
+  /** Tasks handed to piscina and not yet settled (queued or running). */
+  private activeTasks = 0;
+
+  private constructor(private readonly options: PoolOptions) {
+    const controlChannel = `strata-control-${process.pid}-${++channelCounter}`;
+    this.control = new BroadcastChannel(controlChannel);
+    this.control.onmessage = (event: unknown) => this.onControl((event as { data: ControlMessage }).data);
+    const data: WorkerData = {
+      ...options.workerData,
+      locks: new SharedArrayBuffer(4 * Int32Array.BYTES_PER_ELEMENT),
+      controlChannel,
+    };
+    this.piscina = new Piscina({
+      filename: new URL('./worker.js', import.meta.url).href,
+      minThreads: options.threads,
+      maxThreads: options.threads,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      maxQueue: options.maxQueuedTasks,
+      concurrentTasksPerWorker: 1,
+      // 'async' (Atomics.waitAsync), not piscina's default 'sync': an idle worker blocked in
+      // Atomics.wait runs no timers and gets no messages, so the writer's periodic msync, the
+      // compaction timer and the shutdown broadcast would all wait for the next task.
+      atomics: 'async',
+      workerData: data,
+    });
+  }
+
+  /** Starts the workers and resolves once every one has claimed and recovered its shard. */
+  static async start(options: PoolOptions): Promise<WorkerPool> {
+    const pool = new WorkerPool(options);
+    const timeoutMs = options.startTimeoutMs ?? 120_000;
+    const deadline = Date.now() + timeoutMs;
+    // piscina loads workers lazily on first use; a no-op task per thread makes each one start.
+    await Promise.all(Array.from({ length: options.threads }, () => pool.piscina.run({ kind: 'ping' } satisfies PingTask).catch(() => undefined)));
+    while (pool.readyShards.size < options.threads) {
+      if (Date.now() > deadline) {
+        await pool.piscina.destroy();
+        throw new Error(`workers did not become ready within ${timeoutMs} ms (${pool.readyShards.size}/${options.threads})`);
+      }
+      await pool.changed(deadline - Date.now());
+    }
+    return pool;
+  }
+
+  get shards(): readonly number[] {
+    return [...this.readyShards].sort((a, b) => a - b);
+  }
+
+  /** Tasks waiting for a worker. */
+  get queuedTasks(): number {
+    return this.piscina.queueSize;
+  }
+
+  /**
+   * Runs `task` on some worker, transferring `transfer` (the body buffer: the caller must not
+   * touch it afterwards). Rejects with ServiceError Busy when the queue is full and ShuttingDown
+   * once shutdown began; other rejections are worker bugs and surface as Internal.
+   */
+  async run(task: WorkerTask, transfer?: ArrayBuffer): Promise<WorkerResult> {
+    if (this.stopping) throw new ServiceError(ServiceErrorCode.ShuttingDown, 'Server is shutting down');
+    if (this.piscina.queueSize >= this.options.maxQueuedTasks) {
+      throw new ServiceError(ServiceErrorCode.Busy, 'Too many requests queued; retry later');
+    }
+    this.activeTasks++;
+    try {
+      // The task travels as a movable envelope: piscina transfers `transfer` (the body buffer)
+      // instead of copying it, and the worker receives the plain task object.
+      return (await this.piscina.run(transfer ? Piscina.move(new MovableTask(task, transfer)) : task)) as WorkerResult;
+    } catch (err) {
+      if (err instanceof ServiceError) throw err;
+      const message = (err as Error).message ?? String(err);
+      if (/queue is at limit/i.test(message)) throw new ServiceError(ServiceErrorCode.Busy, 'Too many requests queued; retry later');
+      throw new ServiceError(ServiceErrorCode.Internal, message, { cause: err });
+    } finally {
+      this.activeTasks--;
+      if (this.activeTasks === 0) for (const w of this.waiters.splice(0)) w();
+    }
+  }
+
+  /**
+   * Stops taking tasks, waits for queued and running ones, asks every worker to close its shard
+   * (final msync, LOCK released) and ends the threads.
+   */
+  async close(timeoutMs = 30_000): Promise<void> {
+    this.stopping = true;
+    const deadline = Date.now() + timeoutMs;
+    while (this.activeTasks > 0 && Date.now() < deadline) await this.changed(deadline - Date.now());
+    this.control.postMessage({ type: 'shutdown' } satisfies ControlMessage);
+    while (this.closedShards.size < this.readyShards.size && Date.now() < deadline) {
+      await this.changed(deadline - Date.now());
+    }
+    this.control.close();
+    await this.piscina.destroy();
+  }
+
+  private onControl(message: ControlMessage): void {
+    if (message.type === 'ready') this.readyShards.add(message.shardId);
+    else if (message.type === 'closed') this.closedShards.add(message.shardId);
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  private changed(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, Math.max(1, timeoutMs));
+      this.waiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}

@@ -1,0 +1,262 @@
+// Worker entry: the one place where transport-free decoders, the thread pool and the storage
+// engine meet (architecture: routes → pool → worker → decoders → engine). At start it claims the
+// lowest free shard (serialised across threads by a shared mutex), recovers it, and opens a
+// read-side Engine over the whole data directory for queries. Each task decodes one request
+// body (or one telnet burst) and appends it to this worker's shard before answering.
+import { BroadcastChannel, workerData } from 'node:worker_threads';
+import * as zlib from 'node:zlib';
+import { Engine, EngineError, EngineErrorCode, ShardWriter, shardDirectory, type WriteBatch } from '../../engine/index.js';
+import { ServiceError, ServiceErrorCode } from '../errors.js';
+import { log } from '../log.js';
+import type { ControlMessage, KairosCatalogTask, KairosIngestTask, KairosQueryTask, TelnetTask, WorkerData, WorkerResult, WorkerTask } from './messages.js';
+import { KairosDatapointsDecoder } from '../protocols/kairosdb/ingest.js';
+import { TelnetDecoder } from '../protocols/kairosdb/telnet.js';
+import { parseKairosQueryText } from '../protocols/kairosdb/query.js';
+import {
+  kairosMetricNames,
+  kairosTagNames,
+  kairosTagValues,
+  runKairosDelete,
+  runKairosMetricDelete,
+  runKairosQuery,
+  runKairosTagsQuery,
+} from '../query/kairosdb.js';
+
+const config = workerData as WorkerData;
+const locks = new Int32Array(config.locks);
+const MUTEX = 0;
+
+/** Runs `fn` holding the process-wide mutex (tombstone appends, shard claims). */
+function exclusive<T>(fn: () => T): T {
+  while (Atomics.compareExchange(locks, MUTEX, 0, 1) !== 0) Atomics.wait(locks, MUTEX, 1, 50);
+  try {
+    return fn();
+  } finally {
+    Atomics.store(locks, MUTEX, 0);
+    Atomics.notify(locks, MUTEX, 1);
+  }
+}
+
+function claimShard(): { writer: ShardWriter; shardId: number } {
+  return exclusive(() => {
+    for (let shardId = 0; ; shardId++) {
+      try {
+        const writer = ShardWriter.open({
+          dir: shardDirectory(config.dataDir, shardId),
+          shardId,
+          syncPolicy: config.sync,
+          syncIntervalMs: config.syncIntervalMs,
+          segmentBytes: config.segmentBytes,
+          log,
+        });
+        return { writer, shardId };
+      } catch (err) {
+        if (err instanceof EngineError && err.code === EngineErrorCode.ShardBusy) continue;
+        throw err;
+      }
+    }
+  });
+}
+
+const { writer, shardId } = claimShard();
+const engine = Engine.open({ dataDir: config.dataDir, owner: shardId === 0, exclusive, log });
+const control = new BroadcastChannel(config.controlChannel);
+control.onmessage = (event: unknown) => {
+  const message = (event as { data: ControlMessage }).data;
+  if (message.type !== 'shutdown') return;
+  clearInterval(compactTimer);
+  try {
+    writer.close();
+    engine.close();
+  } catch (err) {
+    log({ level: 'error', event: 'worker.close-failed', shardId, message: (err as Error).message });
+  }
+  // The channel stays open: closing it right after posting can drop the message; the thread
+  // ends with pool.destroy() anyway.
+  control.postMessage({ type: 'closed', shardId } satisfies ControlMessage);
+};
+control.postMessage({ type: 'ready', shardId } satisfies ControlMessage);
+
+/**
+ * Background compaction: between tasks, once this shard has COMPACT_AFTER_SEALED sealed ingest
+ * segments, rewrite them into time-partitioned, series-sorted segments (deletes and expired
+ * points dropped). Runs on this worker's thread, so it never races the shard's own appends.
+ */
+const COMPACT_CHECK_MS = 30_000;
+const COMPACT_AFTER_SEALED = 4;
+const compactTimer = setInterval(() => {
+  if (writer.sealedSegmentSequences().length < COMPACT_AFTER_SEALED) return;
+  try {
+    engine.refresh();
+    const result = writer.compact({ tombstones: engine.tombstones });
+    log({ event: 'shard.compacted', shardId, pointsIn: result.pointsIn, pointsOut: result.pointsOut, bytesIn: result.bytesIn, bytesOut: result.bytesOut });
+  } catch (err) {
+    log({ level: 'error', event: 'shard.compaction-failed', shardId, message: (err as Error).message });
+  }
+}, COMPACT_CHECK_MS);
+compactTimer.unref();
+
+/** Appends one decoded batch; waits for the msync when the policy or the request asks for it. */
+const pendingDurable: Promise<void>[] = [];
+function append(batch: WriteBatch, sync: boolean): void {
+  const receipt = writer.append(batch, { sync });
+  if (receipt.durable) pendingDurable.push(receipt.durable);
+}
+
+async function settleDurable(): Promise<void> {
+  if (pendingDurable.length === 0) return;
+  const all = pendingDurable.splice(0);
+  await Promise.all(all);
+}
+
+/**
+ * Feeds the body, inflated as a stream when encoded, to `write` chunk by chunk. Inflated bytes are
+ * capped at `maxInflatedBytes` (gzip bombs): past it the stream is destroyed and BodyTooLarge
+ * thrown. A corrupt stream throws BadEncoding.
+ */
+async function forEachBodyChunk(task: KairosIngestTask | KairosQueryTask, write: (chunk: Uint8Array) => void): Promise<void> {
+  const body = new Uint8Array(task.body, 0, task.bodyBytes);
+  if (task.encoding === 'identity') {
+    if (body.length > task.maxInflatedBytes) throw tooLarge(task.maxInflatedBytes);
+    write(body);
+    return;
+  }
+  const stream =
+    task.encoding === 'gzip'
+      ? zlib.createGunzip({ chunkSize: 64 * 1024 })
+      : isZlibHeader(body)
+        ? zlib.createInflate({ chunkSize: 64 * 1024 })
+        : zlib.createInflateRaw({ chunkSize: 64 * 1024 });
+  let total = 0;
+  await new Promise<void>((resolve, reject) => {
+    let failed = false;
+    const fail = (err: unknown): void => {
+      if (failed) return;
+      failed = true;
+      stream.destroy();
+      reject(err);
+    };
+    stream.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      total += chunk.length;
+      if (total > task.maxInflatedBytes) return fail(tooLarge(task.maxInflatedBytes));
+      try {
+        write(chunk);
+      } catch (err) {
+        fail(err);
+      }
+    });
+    stream.on('error', (err) => fail(new ServiceError(ServiceErrorCode.BadEncoding, task.encoding === 'gzip' ? 'Not in GZIP format' : `Invalid deflate stream: ${err.message}`)));
+    stream.on('end', () => {
+      if (!failed) resolve();
+    });
+    stream.end(body);
+  });
+}
+
+/** RFC 1950 header check: HTTP "deflate" is meant to be zlib-wrapped, but some clients send raw. */
+function isZlibHeader(b: Uint8Array): boolean {
+  return b.length >= 2 && (b[0]! & 0x0f) === 8 && ((b[0]! << 8) | b[1]!) % 31 === 0;
+}
+
+function tooLarge(limit: number): ServiceError {
+  return new ServiceError(ServiceErrorCode.BodyTooLarge, `Decompressed request body exceeds the limit of ${limit} bytes`);
+}
+
+async function bodyText(task: KairosQueryTask): Promise<string> {
+  const parts: Uint8Array[] = [];
+  await forEachBodyChunk(task, (c) => parts.push(Uint8Array.from(c)));
+  return Buffer.concat(parts).toString('utf8');
+}
+
+function reply(status: number, body: string, gzip: boolean): WorkerResult {
+  if (gzip && body.length > 0) {
+    const gz = zlib.gzipSync(body);
+    const out = gz.buffer.slice(gz.byteOffset, gz.byteOffset + gz.byteLength);
+    return { ok: true, status, body: out as ArrayBuffer, gzipped: true };
+  }
+  return { ok: true, status, body, gzipped: false };
+}
+
+async function kairosIngest(task: KairosIngestTask): Promise<WorkerResult> {
+  const decoder = new KairosDatapointsDecoder((batch) => append(batch, task.sync));
+  await forEachBodyChunk(task, (chunk) => decoder.write(chunk));
+  const { points, errors } = decoder.end();
+  await settleDurable();
+  if (errors.length > 0) return { ok: false, code: ServiceErrorCode.BadRequest, messages: errors, points };
+  return { ok: true, status: 204, body: '', gzipped: false, points };
+}
+
+async function kairosQuery(task: KairosQueryTask): Promise<WorkerResult> {
+  const text = await bodyText(task);
+  const query = parseKairosQueryText(text.trim() === '' ? undefined : text, Date.now());
+  switch (task.kind) {
+    case 'kairos.query':
+      return reply(200, runKairosQuery(engine, query, (batch) => append(batch, false)), task.gzipResponse);
+    case 'kairos.query-tags':
+      return reply(200, runKairosTagsQuery(engine, query), task.gzipResponse);
+    case 'kairos.delete':
+      runKairosDelete(engine, query);
+      return reply(204, '', false);
+  }
+}
+
+function kairosCatalog(task: KairosCatalogTask): WorkerResult {
+  switch (task.kind) {
+    case 'kairos.metricnames':
+      return reply(200, kairosMetricNames(engine, task.argument), task.gzipResponse);
+    case 'kairos.tagnames':
+      return reply(200, kairosTagNames(engine), task.gzipResponse);
+    case 'kairos.tagvalues':
+      return reply(200, kairosTagValues(engine, task.argument), task.gzipResponse);
+    case 'kairos.delete-metric':
+      runKairosMetricDelete(engine, task.argument ?? '');
+      return reply(204, '', false);
+  }
+}
+
+let telnetDecoder: TelnetDecoder | undefined;
+function telnet(task: TelnetTask): WorkerResult {
+  telnetDecoder ??= new TelnetDecoder((batch) => append(batch, false));
+  const out = telnetDecoder.decode(new Uint8Array(task.body, 0, task.bodyBytes));
+  const tail = out.tail.slice();
+  return { ok: true, replies: out.replies, tail: tail.buffer as ArrayBuffer, points: out.points, close: out.close };
+}
+
+/** Maps anything thrown by a task to a coded failure; engine faults become Internal (logged). */
+function failure(err: unknown): WorkerResult {
+  if (err instanceof ServiceError) return { ok: false, code: err.code, messages: err.messages };
+  if (err instanceof EngineError) {
+    log({ level: 'error', event: 'worker.engine-error', shardId, code: err.code, message: err.message });
+    const code = err.code === EngineErrorCode.InvalidBatch ? ServiceErrorCode.BadRequest : ServiceErrorCode.Internal;
+    return { ok: false, code, messages: [err.message] };
+  }
+  log({ level: 'error', event: 'worker.task-failed', shardId, message: (err as Error)?.stack ?? String(err) });
+  return { ok: false, code: ServiceErrorCode.Internal, messages: [(err as Error)?.message ?? String(err)] };
+}
+
+export default async function run(task: WorkerTask): Promise<WorkerResult | undefined> {
+  try {
+    switch (task.kind) {
+      case 'ping':
+        return undefined;
+      case 'kairos.ingest':
+        return await kairosIngest(task);
+      case 'kairos.query':
+      case 'kairos.query-tags':
+      case 'kairos.delete':
+        return await kairosQuery(task);
+      case 'kairos.metricnames':
+      case 'kairos.tagnames':
+      case 'kairos.tagvalues':
+      case 'kairos.delete-metric':
+        return kairosCatalog(task);
+      case 'telnet':
+        return telnet(task);
+    }
+  } catch (err) {
+    // Appends that did land stay in the mapping; their msync outcome no longer decides an answer.
+    void Promise.allSettled(pendingDurable.splice(0));
+    return failure(err);
+  }
+}
