@@ -14,6 +14,7 @@ export type { SeriesPoints } from './segment/scan.js';
 export type { SeriesSelector, Tombstone } from './segment/tombstones.js';
 export { Catalog, type SeriesMatcher } from './catalog/catalog.js';
 export { canonicalSeriesKey } from './catalog/series-key.js';
+export { LATEST_CODECS_VERSION, codecsWriteVersion, setCodecsWriteVersion, type CodecsVersion } from './codec/codecs-version.js';
 export { EngineError, EngineErrorCode, CorruptionError } from './errors.js';
 export { NodeFileSystem, FaultyFileSystem, type FileSystem, type FaultRule } from './io/fs.js';
 export { ValueKind, type SeriesKey, type SeriesId, type Tags, type WriteBatch } from './types.js';

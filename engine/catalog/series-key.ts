@@ -284,7 +284,8 @@ function sameAscii(s: string, buf: Uint8Array, from: number, n: number): boolean
  * compared with the previous key's string at `pos`, then looked up by hash in `textCache`. A
  * hit allocates nothing and returns the same string object each time, whose hash V8 has already
  * cached, which also makes the catalog's intern lookups cheap. Bench: bench/catalog.bench.ts
- * "rebuild 1M: decode + resolve" (docs/format/series-key.md §Decoding speed has the numbers).
+ * "component: in-memory decode + Catalog.resolve" (the rebuild at open no longer decodes keys:
+ * see SeriesKeySplitter).
  */
 function decodeText(buf: Uint8Array, from: number, n: number, pos: number): string {
   if (n === 0) return '';
@@ -309,6 +310,152 @@ function decodeText(buf: Uint8Array, from: number, n: number, pos: number): stri
   }
   positionCache[slotAtPos] = s;
   return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Binary keys without decoding (docs/format/series-key.md §Binary form v1)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Splits v1 binary series keys into their strings without decoding them, for callers that look
+ * strings up by their bytes (the catalog's rebuild at open: decoding each key into a SeriesKey
+ * first cost ~0.7 s plus GC per million keys; bench/catalog.bench.ts "Engine.open 1M").
+ *
+ * After `split(buf, pos, limit)`: the key's `count` strings (1 + 2 × tag count) are at
+ * `spans[2i]` (byte offset in `buf`) with byte length `spans[2i + 1]`; string 0 is the metric,
+ * strings 2j + 1 and 2j + 2 the j-th tag's key and value in stored order; `end` is the offset
+ * just after the key. Checks everything decodeSeriesKey checks (bounds, MAX_SERIES_KEY_BYTES,
+ * strictly increasing tag keys) except UTF-8 validity: decode a string with
+ * decodeSeriesKeyText, which checks it. Throws RangeError (the same messages as
+ * decodeSeriesKey) on a corrupt key. One instance per caller; not re-entrant. Keeps a reference
+ * to the last buffer split until `release`.
+ */
+const EMPTY_VIEW = new DataView(new ArrayBuffer(0));
+
+export class SeriesKeySplitter {
+  /** [offset, byteLength] per string of the last key split; grows to the largest key seen. */
+  spans = new Uint32Array(2 * 17);
+  count = 0;
+  end = 0;
+  /**
+   * True when the last key's tag section (tag count, then every key and value) is byte for byte
+   * that of the key split just before it from the same buffer — the tags are the same, and
+   * their spans are the previous ones moved. Series are mostly defined next to their siblings
+   * (a host's fields share its tags), so this is common; the bytes then need neither parsing
+   * nor a look-up, only one comparison. Bench: bench/catalog.bench.ts "Engine.open 1M".
+   */
+  tagsRepeat = false;
+  /** Where the last key's tag section is: buffer (undefined after a failed split), offset, bytes. */
+  private tagsBuf: Uint8Array | undefined;
+  private tagsAt = 0;
+  private tagsBytes = 0;
+  /** DataView over `tagsBuf`, to compare tag sections four bytes at a time. */
+  private view: DataView<ArrayBufferLike> = EMPTY_VIEW;
+
+  /** Drops the reference to the last buffer split (the next key is never a repeat). */
+  release(): void {
+    this.tagsBuf = undefined;
+    this.view = EMPTY_VIEW;
+  }
+
+  split(buf: Uint8Array, pos: number, limit: number): void {
+    const end = Math.min(limit, pos + MAX_SERIES_KEY_BYTES);
+    at = pos;
+    let n = readLength(buf, end, limit);
+    if (n > end - at) throw truncated(at, end, limit);
+    let spans = this.spans;
+    spans[0] = at;
+    spans[1] = n;
+    at += n;
+    const tagsAt = at;
+    const repeatBytes = this.tagsBytes;
+    // The same bytes parse to the same tags, so a match needs no checks beyond the bounds.
+    if (buf === this.tagsBuf && tagsAt + repeatBytes <= end && sameBytes(this.view, this.tagsAt, tagsAt, repeatBytes)) {
+      const delta = tagsAt - this.tagsAt;
+      const to = 2 * this.count;
+      for (let i = 2; i < to; i += 2) spans[i] = spans[i]! + delta;
+      this.tagsAt = tagsAt;
+      this.end = tagsAt + repeatBytes;
+      this.tagsRepeat = true;
+      return;
+    }
+    this.tagsBuf = undefined;
+    this.tagsRepeat = false;
+    const tags = readLength(buf, end, limit);
+    if (tags * 2 > end - at) throw truncated(at, end, limit);
+    const count = 1 + 2 * tags;
+    if (2 * count > spans.length) {
+      spans = new Uint32Array(2 * count);
+      spans[0] = tagsAt - n;
+      spans[1] = n;
+      this.spans = spans;
+    }
+    let prevAt = -1;
+    let prevLen = 0;
+    for (let i = 1; i < count; i += 2) {
+      const lenAt = at;
+      n = readLength(buf, end, limit);
+      if (n > end - at) throw truncated(at, end, limit);
+      if (prevAt >= 0 && compareBytes(buf, prevAt, prevLen, at, n) >= 0) {
+        throw corrupt('tag keys not strictly increasing (unsorted or duplicate)', lenAt);
+      }
+      prevAt = at;
+      prevLen = n;
+      spans[2 * i] = at;
+      spans[2 * i + 1] = n;
+      at += n;
+      n = readLength(buf, end, limit);
+      if (n > end - at) throw truncated(at, end, limit);
+      spans[2 * i + 2] = at;
+      spans[2 * i + 3] = n;
+      at += n;
+    }
+    this.count = count;
+    this.end = at;
+    if (buf.buffer !== this.view.buffer || buf.byteOffset !== this.view.byteOffset || buf.byteLength !== this.view.byteLength) {
+      this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
+    this.tagsBuf = buf;
+    this.tagsAt = tagsAt;
+    this.tagsBytes = at - tagsAt;
+  }
+}
+
+/** Whether view bytes [a, a + n) equal [b, b + n); four at a time (~3× a byte loop). */
+function sameBytes(view: DataView, a: number, b: number, n: number): boolean {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) if (view.getUint32(a + i) !== view.getUint32(b + i)) return false;
+  for (; i < n; i++) if (view.getUint8(a + i) !== view.getUint8(b + i)) return false;
+  return true;
+}
+
+/**
+ * Offset just after `count` v1 binary keys starting at buf[pos], each checked for structure
+ * (bounds, MAX_SERIES_KEY_BYTES) but not for tag order or UTF-8 — for skipping over a series
+ * dictionary whose keys are checked when they are used. Throws RangeError if a key runs past
+ * `limit`.
+ */
+export function seriesKeysEnd(buf: Uint8Array, pos: number, count: number, limit: number): number {
+  at = pos;
+  for (let k = 0; k < count; k++) {
+    const end = Math.min(limit, at + MAX_SERIES_KEY_BYTES);
+    let n = readLength(buf, end, limit);
+    if (n > end - at) throw truncated(at, end, limit);
+    at += n;
+    const tags = readLength(buf, end, limit);
+    if (tags * 2 > end - at) throw truncated(at, end, limit);
+    for (let i = 0; i < 2 * tags; i++) {
+      n = readLength(buf, end, limit);
+      if (n > end - at) throw truncated(at, end, limit);
+      at += n;
+    }
+  }
+  return at;
+}
+
+/** The string stored in buf[from, from + n): UTF-8 without BOM stripping; RangeError if invalid. */
+export function decodeSeriesKeyText(buf: Uint8Array, from: number, n: number): string {
+  return n === 0 ? '' : decodeUtf8(buf, from, n);
 }
 
 /**

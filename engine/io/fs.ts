@@ -93,7 +93,7 @@ export class NodeFileSystem implements FileSystem {
   }
 }
 
-export type FaultOp = 'open' | 'pwrite' | 'fsync' | 'msync' | 'pread' | 'rename' | 'ftruncate' | 'map';
+export type FaultOp = 'open' | 'pwrite' | 'fsync' | 'msync' | 'pread' | 'rename' | 'unlink' | 'ftruncate' | 'map';
 
 /** One injected fault: which operation, on which paths, how it fails, and how many times. */
 export interface FaultRule {
@@ -106,6 +106,8 @@ export interface FaultRule {
   readonly shortWriteBytes?: number;
   /** How many matching calls fail; Infinity until `clear()`. Default 1. */
   times?: number;
+  /** How many matching calls succeed before the first failure (fail the n-th op on a file). Default 0. */
+  skip?: number;
 }
 
 function systemError(code: string, op: string, filePath: string): NodeJS.ErrnoException {
@@ -126,6 +128,11 @@ export class FaultyFileSystem implements FileSystem {
   private readonly mappingPaths = new WeakMap<Buffer, string>();
   /** Count of faults actually raised, per op, for test assertions and reports. */
   readonly injected = new Map<FaultOp, number>();
+  /**
+   * Called before every checked operation, before the rules; may throw to make the operation
+   * fail without happening (crash drills number the operations this way).
+   */
+  observe: ((op: FaultOp, filePath: string) => void) | undefined;
 
   constructor(private readonly base: FileSystem = new NodeFileSystem()) {}
 
@@ -138,9 +145,14 @@ export class FaultyFileSystem implements FileSystem {
   }
 
   private match(op: FaultOp, filePath: string): FaultRule | undefined {
+    this.observe?.(op, filePath);
     for (const rule of this.rules) {
       if (rule.op !== op || (rule.times ?? 1) <= 0) continue;
       if (rule.pathIncludes !== undefined && !filePath.includes(rule.pathIncludes)) continue;
+      if ((rule.skip ?? 0) > 0) {
+        rule.skip = rule.skip! - 1;
+        continue;
+      }
       rule.times = (rule.times ?? 1) - 1;
       this.injected.set(op, (this.injected.get(op) ?? 0) + 1);
       return rule;
@@ -197,6 +209,7 @@ export class FaultyFileSystem implements FileSystem {
     this.base.rename(from, to);
   }
   unlink(filePath: string): void {
+    this.check('unlink', filePath);
     this.base.unlink(filePath);
   }
   readdir(dirPath: string): string[] {

@@ -2,6 +2,7 @@
 // and the columns — timestamps, kinds, then values by kind — LZ4-compressed as one payload.
 // Pure: bytes in, bytes out. Writers and compaction build `BlockColumns`; readers get them back.
 import { ByteReader, ByteWriter } from '../codec/bytes.js';
+import { codecsWriteVersion, type CodecsVersion } from '../codec/codecs-version.js';
 import { decodeFloats, encodeFloats, type FloatEncodingMode } from '../codec/floats.js';
 import { decodeInts, encodeInts } from '../codec/ints.js';
 import { lz4Compress, lz4Decompress } from '../codec/lz4.js';
@@ -71,7 +72,15 @@ export class BlockEncoder {
   private stringIdx: number[] = [];
   private jsonIdx: number[] = [];
 
-  constructor(private readonly mode: FloatEncodingMode) {}
+  /**
+   * `mode`: 'fast' for ingest, 'dense' for compaction. `codecsVersion` bounds the encodings
+   * 'dense' may write (docs/format/codecs.md §Version history); by default, this thread's
+   * codecsWriteVersion() when the encoder is made.
+   */
+  constructor(
+    private readonly mode: FloatEncodingMode,
+    private readonly codecsVersion: CodecsVersion = codecsWriteVersion(),
+  ) {}
 
   /**
    * Encodes a whole block (header + stored payload + zero padding) into a fresh Uint8Array the
@@ -149,7 +158,7 @@ export class BlockEncoder {
     const n = cols.pointCount;
     if (uniformKind === ValueKind.Float64) {
       // Fast path: the whole column is floats already in stored order; no gather needed.
-      encodeFloats(w, cols.floats, 0, n, this.mode);
+      encodeFloats(w, cols.floats, 0, n, this.mode, this.codecsVersion);
       return;
     }
     if (uniformKind === ValueKind.Int64) {
@@ -180,7 +189,7 @@ export class BlockEncoder {
           throw new RangeError(`unknown value kind ${cols.kinds[i]} at point ${i}`);
       }
     }
-    if (nf > 0) encodeFloats(w, this.floatScratch, 0, nf, this.mode);
+    if (nf > 0) encodeFloats(w, this.floatScratch, 0, nf, this.mode, this.codecsVersion);
     if (ni > 0) encodeInts(w, this.intScratch, 0, ni, this.mode);
     if (this.stringIdx.length > 0) encodeStrings(w, cols.texts, this.stringIdx, 0, this.stringIdx.length);
     if (this.jsonIdx.length > 0) encodeStrings(w, cols.texts, this.jsonIdx, 0, this.jsonIdx.length);

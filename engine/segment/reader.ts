@@ -4,12 +4,20 @@
 // on any thread while the shard's writer appends.
 import * as path from 'node:path';
 import type { Catalog } from '../catalog/catalog.js';
+import { seriesKeysEnd } from '../catalog/series-key.js';
 import { CorruptionError } from '../errors.js';
 import type { FileSystem } from '../io/fs.js';
+import type { SeriesId, SeriesKey } from '../types.js';
 import { decodeBlock, type DecodedBlock } from './block.js';
 import { TRAILER_BYTES, decodeTrailer, parseSegmentFileName, segmentFileName } from './format.js';
-import { walkBlocks, type BlockEntry, type SegmentIndex } from './segment-index.js';
+import { walkBlocks, type BlockEntry, type SegmentIndex, type SegmentReadOptions } from './segment-index.js';
 import { fileSource, openSegment } from './segment-file.js';
+
+/**
+ * Series definitions stay binary keys until the catalog resolves them, and walked blocks are read
+ * up to their runs (SegmentReadOptions). Bench: bench/catalog.bench.ts "Engine.open 1M".
+ */
+const READ_OPTIONS: SegmentReadOptions = { encodedKeys: true };
 
 /** One segment as the reader knows it, with its refs mapped to catalog ids. */
 export interface SegmentView {
@@ -19,6 +27,11 @@ export interface SegmentView {
   refToId: Uint32Array;
   /** Sorted catalog ids and their refs, rebuilt lazily when the series count changes. */
   byId: { ids: Uint32Array; refs: Uint32Array } | undefined;
+  /**
+   * Key of a mapped ref, from the catalog: the index releases its copy of the keys once they
+   * are mapped (SegmentIndex.releaseSeriesKeys) and asks this if it ever needs one again.
+   */
+  readonly keyOf: (ref: number) => SeriesKey;
 }
 
 export class ShardReader {
@@ -66,12 +79,12 @@ export class ShardReader {
       const sealedNow = size >= TRAILER_BYTES && decodeTrailer(source.read(size - TRAILER_BYTES, TRAILER_BYTES)) !== undefined;
       if (view && !sealedNow) {
         // Still active: continue the walk where it stopped.
-        walkBlocks(source, view.index);
+        walkBlocks(source, view.index, READ_OPTIONS);
       } else {
-        const opened = openSegment(filePath, source);
+        const opened = openSegment(filePath, source, READ_OPTIONS);
         if (!opened.ok) return;
         if (view) view.index = opened.index;
-        else this.views.set(seq, { sequence: seq, index: opened.index, refToId: new Uint32Array(0), byId: undefined });
+        else this.views.set(seq, this.newView(seq, opened.index));
       }
     } finally {
       fsys.close(fd);
@@ -79,14 +92,57 @@ export class ShardReader {
     this.mapRefs(this.views.get(seq)!);
   }
 
+  private newView(sequence: number, index: SegmentIndex): SegmentView {
+    const catalog = this.catalog;
+    const view: SegmentView = {
+      sequence,
+      index,
+      refToId: new Uint32Array(0),
+      byId: undefined,
+      keyOf: (ref) => catalog.key(view.refToId[ref]! as SeriesId),
+    };
+    return view;
+  }
+
+  /**
+   * Resolves the series the segment defined since the last call with the catalog, straight from
+   * their binary keys, then lets the index drop them. Throws CorruptionError if a key is corrupt
+   * (a structure whose checksum holds but whose key does not decode: a writer bug).
+   */
   private mapRefs(view: SegmentView): void {
-    const keys = view.index.seriesKeys;
-    if (view.refToId.length === keys.length) return;
-    const next = new Uint32Array(keys.length);
-    next.set(view.refToId);
-    for (let ref = view.refToId.length; ref < keys.length; ref++) next[ref] = this.catalog.resolve(keys[ref]!);
-    view.refToId = next;
-    view.byId = undefined;
+    const index = view.index;
+    const from = view.refToId.length;
+    const n = index.seriesCount;
+    if (from < n) {
+      const next = new Uint32Array(n);
+      next.set(view.refToId);
+      const runs = index.encodedSeriesRuns(from);
+      if (runs === undefined) {
+        const keys = index.seriesKeys;
+        for (let ref = from; ref < n; ref++) next[ref] = this.catalog.resolve(keys[ref]!);
+      } else {
+        // Size the catalog for the new refs at once rather than by doublings, but by at most the
+        // catalog's size: with every worker accepting any series, most refs of a later shard are
+        // series the catalog already has, and doubling would cost no more than that.
+        const size = this.catalog.size;
+        this.catalog.reserve(size === 0 ? n - from : Math.min(n - from, size));
+        for (const run of runs) {
+          try {
+            let pos = 0;
+            // A run that starts below `from` (a segment sealed since the last call: its footer
+            // repeats the refs the walk already mapped) is resolved from `from` on.
+            if (run.firstRef < from) pos = seriesKeysEnd(run.bytes, 0, from - run.firstRef, run.bytes.length);
+            const first = Math.max(from, run.firstRef);
+            this.catalog.resolveEncodedKeys(run.bytes, pos, run.firstRef + run.count - first, next, first);
+          } catch (err) {
+            throw new CorruptionError(index.path, run.fileOffset, `series definition: ${(err as Error).message}`);
+          }
+        }
+      }
+      view.refToId = next;
+      view.byId = undefined;
+    }
+    index.releaseSeriesKeys(view.keyOf);
   }
 
   segments(): SegmentView[] {

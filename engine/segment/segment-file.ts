@@ -8,7 +8,7 @@ import {
   decodeSegmentHeader,
   decodeTrailer,
 } from './format.js';
-import { SegmentIndex, decodeFooter, walkBlocks, type ByteSource, type WalkStop } from './segment-index.js';
+import { SegmentIndex, decodeFooter, walkBlocks, type ByteSource, type SegmentReadOptions, type WalkStop } from './segment-index.js';
 
 /** A ByteSource over an open file descriptor, read with pread. */
 export function fileSource(fsys: FileSystem, fd: number, size: number): ByteSource {
@@ -30,9 +30,10 @@ export type OpenedSegment =
 /**
  * Reads a segment's structure from `source`: a valid trailer + footer makes it sealed (no block
  * is read); otherwise the blocks are walked from the header and `stop` says where and why the
- * walk ended. `ok: false` means the header itself cannot be trusted.
+ * walk ended. `ok: false` means the header itself cannot be trusted. `options`: how deeply keys
+ * and walked blocks are decoded (SegmentReadOptions).
  */
-export function openSegment(filePath: string, source: ByteSource): OpenedSegment {
+export function openSegment(filePath: string, source: ByteSource, options: SegmentReadOptions = {}): OpenedSegment {
   const header = decodeSegmentHeader(source.read(0, SEGMENT_HEADER_BYTES));
   if (typeof header === 'string') return { ok: false, reason: header };
   const index = new SegmentIndex(filePath, header);
@@ -40,7 +41,7 @@ export function openSegment(filePath: string, source: ByteSource): OpenedSegment
     const trailer = decodeTrailer(source.read(source.size - TRAILER_BYTES, TRAILER_BYTES));
     if (trailer && trailer.footerOffset + trailer.footerBytes + TRAILER_BYTES === source.size) {
       try {
-        decodeFooter(source.read(trailer.footerOffset, trailer.footerBytes), index, trailer.footerOffset);
+        decodeFooter(source.read(trailer.footerOffset, trailer.footerBytes), index, trailer.footerOffset, options);
         return { ok: true, index, stop: undefined };
       } catch {
         // A damaged footer is not fatal: fall through and rebuild the index from the blocks.
@@ -48,6 +49,6 @@ export function openSegment(filePath: string, source: ByteSource): OpenedSegment
     }
   }
   const fresh = new SegmentIndex(filePath, header);
-  const stop = walkBlocks(source, fresh);
+  const stop = walkBlocks(source, fresh, options);
   return { ok: true, index: fresh, stop };
 }

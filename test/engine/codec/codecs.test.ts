@@ -51,7 +51,7 @@ describe('float codec', () => {
     expect(Array.from(roundTripFloats(values, 'fast', 2, 5).out)).toEqual([1.5, 2.5, 3.5]);
   });
 
-  it('is dense on 2-decimal devops gauges (< 2 bytes/value) and picks decimal scaling', () => {
+  it('is dense on 2-decimal devops gauges (< 1.1 bytes/value) and picks decimal scaling, bit-packed', () => {
     const rnd = seededRandom(11);
     const values = new Float64Array(8640);
     let v = 50;
@@ -60,8 +60,8 @@ describe('float codec', () => {
       values[i] = Math.round(v * 100) / 100;
     }
     const { bytes, encoding } = roundTripFloats(values, 'dense');
-    expect(encoding).toBe(FloatEncoding.DecimalScaled);
-    expect(bytes / values.length).toBeLessThan(2);
+    expect(encoding).toBe(FloatEncoding.DecimalPacked);
+    expect(bytes / values.length).toBeLessThan(1.1);
   });
 
   it('picks Gorilla for repeated full-precision values', () => {
@@ -164,7 +164,7 @@ describe('string codec', () => {
 describe('encoding bytes are part of the format', () => {
   it('never change', () => {
     expect(TimestampEncoding).toEqual({ Raw: 0, DeltaOfDelta: 1 });
-    expect(FloatEncoding).toEqual({ Raw: 0, Gorilla: 1, DecimalScaled: 2 });
+    expect(FloatEncoding).toEqual({ Raw: 0, Gorilla: 1, DecimalScaled: 2, DecimalPacked: 3 });
     expect(IntEncoding).toEqual({ Raw: 0, DeltaZigzag: 1 });
     expect(StringEncoding).toEqual({ Dictionary: 0 });
   });

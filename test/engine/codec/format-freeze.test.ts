@@ -21,7 +21,7 @@ function reader(hexBytes: string): ByteReader {
 describe('codec format freeze (docs/format/codecs.md)', () => {
   it('pins the encoding byte values', () => {
     expect(TimestampEncoding).toEqual({ Raw: 0, DeltaOfDelta: 1 });
-    expect(FloatEncoding).toEqual({ Raw: 0, Gorilla: 1, DecimalScaled: 2 });
+    expect(FloatEncoding).toEqual({ Raw: 0, Gorilla: 1, DecimalScaled: 2, DecimalPacked: 3 });
     expect(IntEncoding).toEqual({ Raw: 0, DeltaZigzag: 1 });
     expect(StringEncoding).toEqual({ Dictionary: 0 });
   });
@@ -48,6 +48,21 @@ describe('codec format freeze (docs/format/codecs.md)', () => {
     const d = new Float64Array(3);
     decodeFloats(reader(decimal), 3, d, 0);
     expect(Array.from(d)).toEqual([1.5, 2.25, 3]);
+    // The same column with the v1 codecs: DecimalPacked would be no smaller, and ties keep v1's bytes.
+    expect(hex((w) => encodeFloats(w, new Float64Array([1.5, 2.25, 3]), 0, 3, 'dense', 1))).toBe(decimal);
+  });
+
+  it('floats DecimalPacked: the worked example (codecs version 2)', () => {
+    const values = [0.5, 1.2, 0.9, 2, 1.1, 1.5, 0.3, 0.8, 1.6];
+    const packed = '0301000a05aed888ae82';
+    expect(hex((w) => encodeFloats(w, Float64Array.from(values), 0, values.length, 'dense', 2))).toBe(packed);
+    // A writer held to codecs version 1 writes DecimalScaled, the 12 bytes the doc compares with.
+    expect(hex((w) => encodeFloats(w, Float64Array.from(values), 0, values.length, 'dense', 1))).toBe('0201000a0e05161108170a10');
+    const out = new Float64Array(values.length);
+    const r = reader(packed);
+    decodeFloats(r, values.length, out, 0);
+    expect(r.remaining).toBe(0);
+    expect(Array.from(out)).toEqual(values);
   });
 
   it('ints: the worked examples', () => {

@@ -1,11 +1,13 @@
 // Every byte example printed in docs/format/primitives.md, block.md, segment.md, series-key.md,
-// compaction.md and tombstones.md, checked against the engine's encoders (and the golden fixture),
-// so the documents cannot drift from the code.
+// compaction.md and tombstones.md, and codecs.md's example taken from the golden fixture (its
+// other examples: test/engine/codec/format-freeze.test.ts), checked against the engine's encoders
+// and the fixture, so the documents cannot drift from the code.
 import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ByteReader, ByteWriter } from '../../../engine/codec/bytes.js';
 import { crc32c } from '../../../engine/codec/crc32c.js';
+import { decodeFloats, encodeFloats } from '../../../engine/codec/floats.js';
 import { lz4Compress, lz4Decompress } from '../../../engine/codec/lz4.js';
 import { canonicalSeriesKey, decodeSeriesKey, encodeSeriesKey, MAX_SERIES_KEY_BYTES } from '../../../engine/catalog/series-key.js';
 import { encodeTombstone } from '../../../engine/segment/tombstones.js';
@@ -156,6 +158,37 @@ describe('docs/format/compaction.md worked example (fixture bytes)', () => {
         '01 80 AD DB C5 C1 C4 82 03 00 04 01 01',
       ].join(' '),
     );
+  });
+});
+
+describe('docs/format/codecs.md DecimalPacked example in the fixture', () => {
+  it('the float column of shards/3/0000000000000003.seg (fx.p.uptime)', () => {
+    const seg = new Uint8Array(fs.readFileSync(`${FIXTURE}shards/3/0000000000000003.seg`));
+    const h = new DataView(seg.buffer, seg.byteOffset + 64, 72);
+    const raw = lz4Decompress(seg.subarray(64 + 72, 64 + 72 + h.getUint32(12, true)), h.getUint32(16, true));
+    const column = raw.subarray(raw.length - 177);
+    expect(hex(column.subarray(0, 10))).toBe('03 02 01 CA 9A 0C D0 0F 00 13');
+    const fields = column.subarray(10);
+    expect(fields.length).toBe(Math.ceil((70 * 19) / 8));
+    // Fields 20 and 21 (bits 380–417) are the only non-zero ones: 500 009 and 500 010.
+    const field = (i: number): number => {
+      let z = 0;
+      for (let j = 0; j < 19; j++) z += ((fields[(i * 19 + j) >>> 3]! >>> ((i * 19 + j) & 7)) & 1) * 2 ** j;
+      return z;
+    };
+    const nonZero = Array.from({ length: 70 }, (_, i) => [i, field(i)]).filter(([, z]) => z !== 0);
+    expect(nonZero).toEqual([
+      [20, 500_009],
+      [21, 500_010],
+    ]);
+    // The engine reads it back as the ramp with its reset, and writes those values the same way.
+    const values = new Float64Array(200);
+    decodeFloats(new ByteReader(column), 200, values, 0);
+    expect(values[0]).toBe(1000.05);
+    expect(values[149]).toBe(2490.05);
+    expect(values[150]).toBe(0);
+    expect(values[199]).toBe(490);
+    expect(written((w) => encodeFloats(w, values, 0, 200, 'dense', 2))).toBe(hex(column));
   });
 });
 

@@ -1,13 +1,15 @@
 // Reads the golden fixture test/fixtures/format-v1/ with a minimal reader written from
 // docs/format/*.md alone — DataView reads at the documented offsets, the documented walk and
-// footer payload — so any difference between the documents and the bytes fails here. Only
-// CRC-32C and LZ4 block decompression come from the engine (engine/codec/crc32c.ts, lz4.ts).
+// footer payload, the fast column encodings and DecimalPacked — so any difference between the
+// documents and the bytes fails here. Only CRC-32C and LZ4 block decompression come from the
+// engine (engine/codec/crc32c.ts, lz4.ts); shard 3's values come from the data set.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { crc32c } from '../../../engine/codec/crc32c.js';
 import { lz4Decompress } from '../../../engine/codec/lz4.js';
+import { shard3Gauge, shard3Offset, shard3Span, shard3Uptime } from '../../fixtures/format-v1-data.js';
 
 const FIXTURE = fileURLToPath(new URL('../../fixtures/format-v1/', import.meta.url));
 const T0 = 1_700_000_000_000;
@@ -258,6 +260,61 @@ function sealed(b: Uint8Array): Footer | undefined {
   return { footerOffset, series, blocks, compaction };
 }
 
+// ------------------------------------------------------------------ codecs.md §DecimalPacked
+
+interface DecimalPacked {
+  e: number;
+  coding: number;
+  /** Width byte of each group, in order. */
+  widths: number[];
+  values: number[];
+}
+
+/**
+ * After the encoding byte: u8 e, u8 coding, head varints (1, or 2 for delta-of-delta), then
+ * groups of up to 128 zig-zag fields: u8 width, ⌈g·width/8⌉ bytes, fields least significant bit
+ * first. Read one bit at a time, as the document states it, with BigInt for fields over 32 bits.
+ */
+function decimalPacked(c: Cursor, n: number): DecimalPacked {
+  const e = c.u8();
+  const coding = c.u8();
+  expect(e).toBeLessThanOrEqual(15);
+  expect([0, 1]).toContain(coding);
+  const w: number[] = [];
+  const head = Math.min(n, coding === 1 ? 2 : 1);
+  for (let k = 0; k < head; k++) w.push(c.varint());
+  const widths: number[] = [];
+  while (w.length < n) {
+    const width = c.u8();
+    expect(width).toBeLessThanOrEqual(54);
+    widths.push(width);
+    const g = Math.min(128, n - w.length);
+    const bytes = c.bytes(Math.ceil((g * width) / 8));
+    for (let i = 0; i < g; i++) {
+      let z = 0n;
+      for (let j = 0; j < width; j++) {
+        const bit = i * width + j;
+        z |= BigInt((bytes[bit >>> 3]! >>> (bit & 7)) & 1) << BigInt(j);
+      }
+      w.push(Number(z % 2n === 0n ? z / 2n : -(z + 1n) / 2n));
+    }
+    // Padding after the last field is zero.
+    const used = g * width;
+    for (let bit = used; bit < bytes.length * 8; bit++) expect((bytes[bit >>> 3]! >>> (bit & 7)) & 1).toBe(0);
+  }
+  const values: number[] = [];
+  let m = 0;
+  let d = 0;
+  w.forEach((wk, k) => {
+    if (coding === 0 || k < 2) d = wk;
+    else d += wk;
+    m = k === 0 ? wk : m + d;
+    expect(Math.abs(m)).toBeLessThanOrEqual(2 ** 50);
+    values.push(m / Number(`1e${e}`));
+  });
+  return { e, coding, widths, values };
+}
+
 // ------------------------------------------------------------------ block.md §Payload
 
 interface Payload {
@@ -265,8 +322,10 @@ interface Payload {
   runs: [ref: number, points: number, ttlSeconds: number][];
   timestampsMs: number[];
   kinds: number[];
-  /** Values in point order when every column uses an ingest (fast) encoding; else undefined. */
+  /** Values in point order when every column uses a fast encoding or DecimalPacked; else undefined. */
   values: (number | bigint | string)[] | undefined;
+  /** The float column, when it is DecimalPacked. */
+  packed?: DecimalPacked;
 }
 
 function payload(blk: Block): Payload {
@@ -310,12 +369,17 @@ function payload(blk: Block): Payload {
   const uniform = mode === 0 ? kinds[0] ?? 0 : -1;
   const order = uniform === 0 || uniform === 1 ? [uniform] : [0, 1, 2, 3].filter((k) => counts[k]! > 0);
   const columns = new Map<number, (number | bigint | string)[]>();
+  let packed: DecimalPacked | undefined;
   for (const k of order) {
     const count = uniform === 0 || uniform === 1 ? n : counts[k]!;
     const enc = c.u8();
     const col: (number | bigint | string)[] = [];
-    if ((k === 0 || k === 1) && enc !== 0) return { newSeries, runs, timestampsMs, kinds, values: undefined };
-    if (k === 0) for (let i = 0; i < count; i++) col.push(view(c.bytes(8)).getFloat64(0, true));
+    const isPacked = k === 0 && enc === 3;
+    if ((k === 0 || k === 1) && enc !== 0 && !isPacked) return { newSeries, runs, timestampsMs, kinds, values: undefined };
+    if (isPacked) {
+      packed = decimalPacked(c, count);
+      col.push(...packed.values);
+    } else if (k === 0) for (let i = 0; i < count; i++) col.push(view(c.bytes(8)).getFloat64(0, true));
     else if (k === 1) for (let i = 0; i < count; i++) col.push(view(c.bytes(8)).getBigInt64(0, true));
     else {
       expect(enc).toBe(0); // dictionary: distinct strings, then an index per value
@@ -333,7 +397,7 @@ function payload(blk: Block): Payload {
     next.set(k, i + 1);
     return columns.get(k)![i]!;
   });
-  return { newSeries, runs, timestampsMs, kinds, values };
+  return packed ? { newSeries, runs, timestampsMs, kinds, values, packed } : { newSeries, runs, timestampsMs, kinds, values };
 }
 
 /** Header fields as the docs name them, for compact expectations. */
@@ -572,6 +636,68 @@ describe('format-v1 fixture, read with the documented layout', () => {
     }
   });
 
+  it('shard 3: compacted segments whose float columns are DecimalPacked (codecs version 2)', () => {
+    const names = fs.readdirSync(path.join(FIXTURE, 'shards/3')).sort();
+    expect(names).toEqual(['0000000000000002.seg', '0000000000000003.seg', '0000000000000004.seg']);
+    const DAY = 86_400_000;
+    const gauge = shard3Gauge();
+    const uptime = shard3Uptime();
+    const offset = shard3Offset();
+    const span = shard3Span();
+    const expected = [
+      {
+        series: ['fx.p.gauge{}', 'fx.p.state{}'],
+        runs: [
+          [0, 300, 0],
+          [1, 2, 0],
+        ],
+        timestampsMs: [...gauge.map((_, i) => i * 10_000), 5, 2_000_000],
+        kinds: [...gauge.map(() => 0), 2, 2],
+        values: [...gauge, 'up', 'degraded'],
+        packed: { e: 2, coding: 0, widths: [9, 9, 9] },
+      },
+      {
+        series: ['fx.p.uptime{}'],
+        runs: [[0, 200, 0]],
+        timestampsMs: uptime.map((_, i) => DAY + i * 10_000),
+        kinds: uptime.map(() => 0),
+        values: uptime,
+        packed: { e: 2, coding: 1, widths: [0, 19] },
+      },
+      {
+        series: ['fx.p.offset{}', 'fx.p.span{}'],
+        runs: [
+          [0, 130, 0],
+          [1, 20, 0],
+        ],
+        timestampsMs: [...offset.map((_, i) => 2 * DAY + i * 10_000), ...span.map((_, i) => 2 * DAY + i * 10_000)],
+        kinds: [...offset, ...span].map(() => 0),
+        values: [...offset, ...span],
+        packed: { e: 0, coding: 0, widths: [34, 51] },
+      },
+    ];
+    names.forEach((name, i) => {
+      const b = read(`shards/3/${name}`);
+      expect(segmentHeader(b)).toEqual({ version: 1, kind: 1, shardId: 3, headerBytes: 64, sequence: i + 2, createdAtMs: T0 + 12_000, capacityBytes: b.length });
+      const footer = sealed(b)!;
+      expect(footer.compaction).toEqual({ compactionId: (T0 + 12_000) * 1000, outputIndex: i, outputCount: 3, sourceSequences: [1] });
+      expect(footer.series).toEqual(expected[i]!.series);
+      const w = walk(b);
+      expect(w.endOffset).toBe(footer.footerOffset);
+      expect(w.blocks.length).toBe(1);
+      const blk = w.blocks[0]!;
+      expect(fields(blk)).toMatchObject({ offset: 64, flags: 1, pointCount: expected[i]!.kinds.length, sequence: 1, writtenAtMs: T0 + 11_000, firstNewSeriesRef: 0 });
+      const p = payload(blk);
+      expect(p.newSeries).toEqual(expected[i]!.series);
+      expect(p.runs).toEqual(expected[i]!.runs);
+      expect(p.timestampsMs).toEqual(expected[i]!.timestampsMs);
+      expect(p.kinds).toEqual(expected[i]!.kinds);
+      const { values: _values, ...packed } = p.packed!;
+      expect(packed).toEqual(expected[i]!.packed);
+      expect(p.values).toEqual(expected[i]!.values);
+    });
+  });
+
   it('tombstones.log: two whole records', () => {
     const b = read('tombstones.log');
     const records: unknown[] = [];
@@ -623,6 +749,9 @@ describe('format-v1 fixture, read with the documented layout', () => {
       'shards/2/0000000000000003.seg',
       'shards/2/0000000000000004.seg',
       'shards/2/0000000000000005.seg',
+      'shards/3/0000000000000002.seg',
+      'shards/3/0000000000000003.seg',
+      'shards/3/0000000000000004.seg',
       'tombstones.log',
     ]);
   });

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Engine, ShardWriter, ValueKind, canonicalSeriesKey, shardDirectory, type EngineEvent } from '../../../engine/index.js';
+import { shard3Gauge, shard3Offset, shard3Span, shard3Uptime } from '../../fixtures/format-v1-data.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const FIXTURE = fileURLToPath(new URL('../../fixtures/format-v1/', import.meta.url));
@@ -139,6 +140,15 @@ const EXPECTED: Record<string, [number, Value][]> = {
   ],
   'fx.d.keep{}': [[50, 2n]], // and 1n once the 30 s TTL of 2n has passed
   'fx.d.bulk{}': Array.from({ length: 70_000 }, (_, i): [number, Value] => [DAY + i * 10, i % 4]),
+  // Shard 3, compacted with codecs version 2: DecimalPacked float columns (days 0, 1, 2).
+  'fx.p.gauge{}': shard3Gauge().map((v, i): [number, Value] => [i * 10_000, v]),
+  'fx.p.state{}': [
+    [5, 'up'],
+    [2_000_000, 'degraded'],
+  ],
+  'fx.p.uptime{}': shard3Uptime().map((v, i): [number, Value] => [DAY + i * 10_000, v]),
+  'fx.p.offset{}': shard3Offset().map((v, i): [number, Value] => [2 * DAY + i * 10_000, v]),
+  'fx.p.span{}': shard3Span().map((v, i): [number, Value] => [2 * DAY + i * 10_000, v]),
 };
 
 describe('format-v1 fixture, read by today\'s engine', () => {
@@ -155,8 +165,8 @@ describe('format-v1 fixture, read by today\'s engine', () => {
   it('the catalog sees every series of every shard', () => {
     const engine = Engine.open({ dataDir: copyFixture(), owner: false, nowMs: () => T0 });
     try {
-      expect(engine.shardIds()).toEqual([0, 1, 2]);
-      expect(engine.catalog.select({}).length).toBe(19);
+      expect(engine.shardIds()).toEqual([0, 1, 2, 3]);
+      expect(engine.catalog.select({}).length).toBe(24);
       expect(engine.catalog.select({ metric: 'fx.float' }).length).toBe(2);
       expect(engine.catalog.select({ metric: 'fx.float', tags: { host: ['a'] } }).length).toBe(1);
       expect(engine.tombstones).toEqual([
@@ -197,17 +207,20 @@ describe('format-v1 fixture, read by today\'s engine', () => {
       [-1, 1.25],
       [0, 2.875],
     ]);
+    // Inside a DecimalPacked column, across the boundary of its first two groups (values 128, 129).
+    const packed = readAll(copyFixture(), T0 + 10_000, 1_270_000, 1_300_000).get('fx.p.gauge{}');
+    expect(packed).toEqual(EXPECTED['fx.p.gauge{}']!.slice(127, 131));
   });
 
   it('opening the shards finds nothing to repair and changes no byte', () => {
     const dir = copyFixture();
     const events: EngineEvent[] = [];
-    for (const shardId of [0, 1, 2]) {
+    for (const shardId of [0, 1, 2, 3]) {
       const w = ShardWriter.open({ dir: shardDirectory(dir, shardId), shardId, syncPolicy: 'never', log: (e) => events.push(e) });
       w.close();
     }
     expect(events.filter((e) => e.level !== 'info')).toEqual([]);
-    for (const rel of ['shards/0/0000000000000001.seg', 'shards/0/0000000000000002.seg', 'shards/1/0000000000000003.seg', 'shards/2/0000000000000002.seg', 'shards/2/0000000000000003.seg']) {
+    for (const rel of ['shards/0/0000000000000001.seg', 'shards/0/0000000000000002.seg', 'shards/1/0000000000000003.seg', 'shards/2/0000000000000002.seg', 'shards/2/0000000000000003.seg', 'shards/3/0000000000000002.seg', 'shards/3/0000000000000004.seg']) {
       expect(Buffer.compare(fs.readFileSync(path.join(dir, rel)), fs.readFileSync(path.join(FIXTURE, rel))), rel).toBe(0);
     }
     expect(fs.existsSync(path.join(dir, 'shards/0/quarantine'))).toBe(false);

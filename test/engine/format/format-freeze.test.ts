@@ -1,7 +1,8 @@
 // Format freeze: today's encoders, given the same input, write byte-identical files to the
 // committed v1 fixture (test/fixtures/format-v1/). A failure here means the on-disk format
 // changed: bump the version, document it in docs/format/, and add a new fixture — never
-// regenerate format-v1.
+// regenerate format-v1. Each shard is re-encoded with the codecs version it was written with
+// (FIXTURE_CODECS_VERSION_BY_SHARD): newer dense encodings must not change older shards' bytes.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +12,7 @@ import { SegmentKind, decodeSegmentHeader, encodeSegmentHeader } from '../../../
 import { bufferSource, encodeFooterAndTrailer } from '../../../engine/segment/segment-index.js';
 import { openSegment } from '../../../engine/segment/segment-file.js';
 import { decodeTombstones, encodeTombstone } from '../../../engine/segment/tombstones.js';
-import { writeFormatV1Fixture } from '../../fixtures/format-v1-data.js';
+import { FIXTURE_CODECS_VERSION_BY_SHARD, writeFormatV1Fixture } from '../../fixtures/format-v1-data.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const FIXTURE = fileURLToPath(new URL('../../fixtures/format-v1/', import.meta.url));
@@ -56,7 +57,9 @@ describe('format freeze (v1)', () => {
       const opened = openSegment(rel, bufferSource(bytes));
       if (!opened.ok) throw new Error(opened.reason);
       const index = opened.index;
-      const encoder = new BlockEncoder(header.kind === SegmentKind.Compacted ? 'dense' : 'fast');
+      const codecsVersion = FIXTURE_CODECS_VERSION_BY_SHARD[header.shardId];
+      if (codecsVersion === undefined) throw new Error(`no codecs version recorded for shard ${header.shardId}`);
+      const encoder = new BlockEncoder(header.kind === SegmentKind.Compacted ? 'dense' : 'fast', codecsVersion);
       expect(index.blocks.length).toBeGreaterThan(0);
       index.blocks.forEach((entry, i) => {
         const stored = bytes.subarray(entry.offset, entry.offset + entry.blockBytes);

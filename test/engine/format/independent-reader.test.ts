@@ -275,24 +275,65 @@ function floatsColumn(c: Cursor, n: number, seen: Encodings): number[] {
       out.push(f64FromBits(pattern));
     }
     expect(streamBytes).toBe(Math.ceil(bits.bit / 8));
-  } else {
-    expect(encoding).toBe(2);
+  } else if (encoding === 2) {
     seen.add('floats:DecimalScaled');
     const e = c.u8();
     const coding = c.u8();
     expect(e).toBeLessThanOrEqual(15);
     expect([0, 1]).toContain(coding);
-    const scale = Number(`1e${e}`);
-    let m = 0;
-    let delta = 0;
-    for (let k = 0; k < n; k++) {
-      const w = c.varint();
-      delta = coding === 1 && k >= 2 ? delta + w : w;
-      m += delta;
-      expect(Math.abs(m)).toBeLessThanOrEqual(2 ** 50);
-      out.push(m / scale);
+    const ws: number[] = [];
+    for (let k = 0; k < n; k++) ws.push(c.varint());
+    out.push(...decimalValues(ws, e, coding));
+  } else {
+    // DecimalPacked: DecimalScaled's e, coding and wₖ; the head as varints, the rest zig-zag
+    // fields in groups of 128 (u8 width, then the fields least significant bit first).
+    expect(encoding).toBe(3);
+    seen.add('floats:DecimalPacked');
+    const e = c.u8();
+    const coding = c.u8();
+    expect(e).toBeLessThanOrEqual(15);
+    expect([0, 1]).toContain(coding);
+    const ws: number[] = [];
+    const head = Math.min(n, coding === 1 ? 2 : 1);
+    for (let k = 0; k < head; k++) ws.push(c.varint());
+    while (ws.length < n) {
+      const width = c.u8();
+      expect(width).toBeLessThanOrEqual(54);
+      const g = Math.min(128, n - ws.length);
+      const bits = new LsbBitReader(c.bytes(Math.ceil((g * width) / 8)));
+      for (let i = 0; i < g; i++) {
+        const z = bits.read(width);
+        ws.push(Number(z % 2n === 0n ? z / 2n : -(z + 1n) / 2n));
+      }
     }
+    out.push(...decimalValues(ws, e, coding));
   }
+  return out;
+}
+
+/** Bits of a DecimalPacked group, least significant bit of each byte first; fields low bit first. */
+class LsbBitReader {
+  bit = 0;
+  constructor(private readonly b: Uint8Array) {}
+  read(n: number): bigint {
+    let v = 0n;
+    for (let j = 0; j < n; j++, this.bit++) v |= BigInt((this.b[this.bit >>> 3]! >>> (this.bit & 7)) & 1) << BigInt(j);
+    return v;
+  }
+}
+
+/** DecimalScaled's integers back to values: mₖ from the wₖ of `coding`, then mₖ / 10^e. */
+function decimalValues(ws: readonly number[], e: number, coding: number): number[] {
+  const scale = Number(`1e${e}`);
+  const out: number[] = [];
+  let m = 0;
+  let delta = 0;
+  ws.forEach((w, k) => {
+    delta = coding === 1 && k >= 2 ? delta + w : w;
+    m += delta;
+    expect(Math.abs(m)).toBeLessThanOrEqual(2 ** 50);
+    out.push(m / scale);
+  });
   return out;
 }
 
@@ -871,6 +912,43 @@ const SHARD1_SOURCE: Append[] = [
   { shardId: 1, writtenAtMs: T0 + 6500, sequence: 2, series: [k('fx.c.int')], points: [[0, 3, 42n]] },
 ];
 
+/** shard 3's "random" steps: a 32-bit integer hash of i. */
+function shard3Hash(i: number): number {
+  let x = Math.imul(i + 1, 0x9e3779b1) >>> 0;
+  x ^= x >>> 15;
+  x = Math.imul(x, 0x85ebca77) >>> 0;
+  x ^= x >>> 13;
+  return x >>> 0;
+}
+const SHARD3_GAUGE = ((): number[] => {
+  let h = 5000;
+  return Array.from({ length: 300 }, (_, i) => (h = Math.min(10_000, Math.max(0, h + (shard3Hash(i) % 401) - 200))) / 100);
+})();
+const SHARD3_UPTIME = Array.from({ length: 200 }, (_, i) => (i < 150 ? 100_005 + 1000 * i : 1000 * (i - 150)) / 100);
+const SHARD3_OFFSET = ((): number[] => {
+  let v = 2 ** 40;
+  return Array.from({ length: 130 }, (_, i) => (v += shard3Hash(1000 + i) * 4 - 2 ** 33));
+})();
+const SHARD3_SPAN = Array.from({ length: 20 }, (_, i) => shard3Hash(2000 + i) * 2 ** 18 + (shard3Hash(3000 + i) % 2 ** 18) - 2 ** 49);
+
+/** Shard 3: written with codecs version 2, so its compacted float columns may be DecimalPacked. */
+const SHARD3_SOURCE: Append[] = [
+  {
+    shardId: 3,
+    writtenAtMs: T0 + 11_000,
+    sequence: 1,
+    series: [k('fx.p.gauge'), k('fx.p.state'), k('fx.p.uptime'), k('fx.p.offset'), k('fx.p.span')],
+    points: [
+      ...SHARD3_GAUGE.map((v, i) => [0, i * 10_000, v] as const),
+      [1, 5, 'up'],
+      [1, 2_000_000, 'degraded'],
+      ...SHARD3_UPTIME.map((v, i) => [2, DAY + i * 10_000, v] as const),
+      ...SHARD3_OFFSET.map((v, i) => [3, 2 * DAY + i * 10_000, v] as const),
+      ...SHARD3_SPAN.map((v, i) => [4, 2 * DAY + i * 10_000, v] as const),
+    ],
+  },
+];
+
 const SHARD2_SOURCE: Append[] = [
   {
     shardId: 2,
@@ -946,6 +1024,7 @@ const SHARD2_COMPACTION: Compaction = {
   tombstones: [{ createdAtMs: T0 + 8500, startMs: 20, endMs: 20, metric: 'fx.d.json', tags: [] }],
   compactionId: (T0 + 10_000) * 1000,
 };
+const SHARD3_COMPACTION: Compaction = { nowMs: T0 + 12_000, firstOutputSequence: 2, sourceSequences: [1], tombstones: [], compactionId: (T0 + 12_000) * 1000 };
 
 // ---- what the documents say those writes become ------------------------------------------------
 
@@ -1153,6 +1232,9 @@ describe('an independent reader written from docs/format/ reads the v1 fixture',
     c = cursor('02 02 01 AC 02 96 01 00');
     expect(floatsColumn(c, 3, seen)).toEqual([1.5, 2.25, 3]);
     done(c);
+    c = cursor('03 01 00 0A 05 AE D8 88 AE 82');
+    expect(floatsColumn(c, 9, seen)).toEqual([0.5, 1.2, 0.9, 2, 1.1, 1.5, 0.3, 0.8, 1.6]);
+    done(c);
     c = cursor('01 01 04 FE FF FF FF FF FF FF FF FF 01 01');
     expect(intsColumn(c, 4, seen)).toEqual([-1n, 1n, -(2n ** 63n), 2n ** 63n - 1n]);
     done(c);
@@ -1162,7 +1244,7 @@ describe('an independent reader written from docs/format/ reads the v1 fixture',
   });
 
   it('finds every shard and segment of the data directory', () => {
-    expect([...data.shards.keys()]).toEqual([0, 1, 2]);
+    expect([...data.shards.keys()]).toEqual([0, 1, 2, 3]);
     const summary = [...data.shards].map(([shard, segs]) =>
       segs.map(({ name, segment: s }) => ({ shard, name, kind: s.header.kind, sealed: s.footer !== undefined, blocks: s.blocks.length })),
     );
@@ -1173,6 +1255,7 @@ describe('an independent reader written from docs/format/ reads the v1 fixture',
       ],
       [2, 3, 4].map((seq) => ({ shard: 1, name: `000000000000000${seq}.seg`, kind: 1, sealed: true, blocks: 1 })),
       [2, 3, 4, 5].map((seq) => ({ shard: 2, name: `000000000000000${seq}.seg`, kind: 1, sealed: true, blocks: seq === 3 ? 2 : 1 })),
+      [2, 3, 4].map((seq) => ({ shard: 3, name: `000000000000000${seq}.seg`, kind: 1, sealed: true, blocks: 1 })),
     ]);
   });
 
@@ -1202,6 +1285,7 @@ describe('an independent reader written from docs/format/ reads the v1 fixture',
     for (const [shardId, sources, spec] of [
       [1, SHARD1_SOURCE, SHARD1_COMPACTION],
       [2, SHARD2_SOURCE, SHARD2_COMPACTION],
+      [3, SHARD3_SOURCE, SHARD3_COMPACTION],
     ] as const) {
       const want = compact(sources, spec);
       const got = data.shards.get(shardId)!.map(({ segment: seg }) => ({
@@ -1214,10 +1298,11 @@ describe('an independent reader written from docs/format/ reads the v1 fixture',
     }
   });
 
-  it('uses every encoding a v1 writer produces', () => {
+  it('uses every encoding the fixture\'s writers produce (codecs versions 1 and 2)', () => {
     const seen = new Set<string>();
     for (const segs of data.shards.values()) for (const { segment: seg } of segs) for (const blk of seg.blocks) for (const e of blk.encodings) seen.add(e);
     expect([...seen].sort()).toEqual([
+      'floats:DecimalPacked',
       'floats:DecimalScaled',
       'floats:Gorilla',
       'floats:Raw',
@@ -1240,6 +1325,7 @@ describe('an independent reader written from docs/format/ reads the v1 fixture',
     for (const [shardId, sources, spec] of [
       [1, SHARD1_SOURCE, SHARD1_COMPACTION],
       [2, SHARD2_SOURCE, SHARD2_COMPACTION],
+      [3, SHARD3_SOURCE, SHARD3_COMPACTION],
     ] as const) {
       const keys = new Map(sources.flatMap((a) => a.series).map((key) => [canonical(key), key]));
       for (const out of compact(sources, spec)) {
@@ -1284,6 +1370,13 @@ describe('an independent reader written from docs/format/ reads the v1 fixture',
     expect(got.get('fx.d.keep{}')).toEqual([[50, 2n]]);
     expect(visible(stored, data.tombstones, T0 + 39_000).get('fx.d.keep{}')).toEqual([[50, 1n]]);
     expect(got.get('fx.d.bulk{}')!.length).toBe(70_000);
+    expect(got.get('fx.p.gauge{}')!.map(([, v]) => v)).toEqual(SHARD3_GAUGE);
+    expect(got.get('fx.p.uptime{}')!.slice(149, 152)).toEqual([
+      [DAY + 1_490_000, 2490.05],
+      [DAY + 1_500_000, 0],
+      [DAY + 1_510_000, 10],
+    ]);
+    expect(got.get('fx.p.span{}')!.map(([, v]) => v)).toEqual(SHARD3_SPAN);
     expect(visible(stored, data.tombstones, T0 + 3_600_000).has('fx.ttl{host=a}')).toBe(false);
     expect(visible(stored, data.tombstones, T0 + 68_000).get('fx.d.ttl{}')!.map(([t]) => t)).toEqual([200, 300, 400]);
   });

@@ -6,7 +6,8 @@ import { ValueKind } from '../../../engine/index.js';
 import { ByteWriter } from '../../../engine/codec/bytes.js';
 import { MAX_SERIES_KEY_BYTES, encodeSeriesKey } from '../../../engine/catalog/series-key.js';
 import { DEFAULT_PARTITION_MS } from '../../../engine/compact/compaction.js';
-import { FloatEncoding } from '../../../engine/codec/floats.js';
+import { LATEST_CODECS_VERSION } from '../../../engine/codec/codecs-version.js';
+import { DECIMAL_PACKED_GROUP_FIELDS, DECIMAL_PACKED_MAX_WIDTH, FloatEncoding } from '../../../engine/codec/floats.js';
 import { IntEncoding } from '../../../engine/codec/ints.js';
 import { StringEncoding } from '../../../engine/codec/strings.js';
 import { TimestampEncoding } from '../../../engine/codec/timestamps.js';
@@ -91,9 +92,16 @@ describe('size freeze (v1)', () => {
     expect(ValueKind).toEqual({ Float64: 0, Int64: 1, String: 2, Json: 3 });
     // Column encoding bytes (docs/format/codecs.md).
     expect(TimestampEncoding).toEqual({ Raw: 0, DeltaOfDelta: 1 });
-    expect(FloatEncoding).toEqual({ Raw: 0, Gorilla: 1, DecimalScaled: 2 });
+    expect(FloatEncoding).toEqual({ Raw: 0, Gorilla: 1, DecimalScaled: 2, DecimalPacked: 3 });
     expect(IntEncoding).toEqual({ Raw: 0, DeltaZigzag: 1 });
     expect(StringEncoding).toEqual({ Dictionary: 0 });
+  });
+
+  it('DecimalPacked layout constants and the codecs versions (docs/format/codecs.md)', () => {
+    expect(DECIMAL_PACKED_GROUP_FIELDS).toBe(128);
+    expect(DECIMAL_PACKED_MAX_WIDTH).toBe(54);
+    // Adding an encoding adds a codecs version; the last row of codecs.md's version history.
+    expect(LATEST_CODECS_VERSION).toBe(2);
   });
 
   it('series key binary form v1 (docs/format/series-key.md)', () => {

@@ -34,7 +34,10 @@ describe('disk faults', () => {
     expect(codeOf(() => writer.append(batchOf(pts(0, 100))))).toBe(EngineErrorCode.NoSpace);
     expect(count(dataDir)).toBe(0);
     fsys.clear();
-    writer.append(batchOf(pts(0, 100)));
+    // The failed appends wrote nothing, so their series are still new to the shard.
+    expect(writer.seriesCount).toBe(0);
+    expect(writer.append(batchOf(pts(0, 100))).newSeries).toHaveLength(5);
+    expect(writer.seriesCount).toBe(5);
     expect(count(dataDir)).toBe(100);
     writer.close();
   });

@@ -107,6 +107,22 @@ describe('ShardWriter', () => {
     writer.close();
   });
 
+  it('a batch that fails while encoding takes back the refs and new series it claimed', () => {
+    const dataDir = tempDir();
+    const writer = ShardWriter.open({ dir: shardDirectory(dataDir, 0), shardId: 0, syncPolicy: 'never' });
+    // The second series key has no UTF-8 form, so encoding throws after the first got its ref.
+    const mixed = batchOf([
+      { metric: 'y', tags: { host: 'a' }, t: 1, value: 1 },
+      { metric: 'y', tags: { host: '\ud800' }, t: 1, value: 2 },
+    ]);
+    expect(() => writer.append(mixed)).toThrow(/lone surrogate/);
+    expect(writer.seriesCount).toBe(0);
+    const receipt = writer.append(batchOf([{ metric: 'y', tags: { host: 'a' }, t: 2, value: 3 }]));
+    expect(receipt.newSeries).toEqual([{ metric: 'y', tags: { host: 'a' } }]);
+    expect(readAll(dataDir, 'y').map((x) => pointsOf(x))).toEqual([[[2, 3]]]);
+    writer.close();
+  });
+
   it('makes appends durable under the always policy with one msync per turn (group commit)', async () => {
     const dataDir = tempDir();
     const writer = ShardWriter.open({ dir: shardDirectory(dataDir, 0), shardId: 0, syncPolicy: 'always' });
@@ -147,5 +163,18 @@ describe('ShardWriter', () => {
     fs.writeFileSync(path.join(dir, 'LOCK'), '4194305 0\n');
     ShardWriter.open({ dir, shardId: 0, syncPolicy: 'never' }).close();
     expect(fs.existsSync(path.join(dir, 'LOCK'))).toBe(false);
+  });
+
+  it('clears, at start-up, a lock an earlier process with our pid left behind', () => {
+    const dir = shardDirectory(tempDir(), 0);
+    fs.mkdirSync(dir, { recursive: true });
+    expect(ShardWriter.clearStaleLockOfThisProcess(dir)).toBe(false); // no lock at all
+    fs.writeFileSync(path.join(dir, 'LOCK'), `${process.pid} 7\n`);
+    expect(() => ShardWriter.open({ dir, shardId: 0, syncPolicy: 'never' })).toThrow(expect.objectContaining({ code: EngineErrorCode.ShardBusy }));
+    fs.writeFileSync(path.join(dir, 'LOCK'), '4194305 0\n');
+    expect(ShardWriter.clearStaleLockOfThisProcess(dir)).toBe(false); // another pid's lock is not ours to clear
+    fs.writeFileSync(path.join(dir, 'LOCK'), `${process.pid} 7\n`);
+    expect(ShardWriter.clearStaleLockOfThisProcess(dir)).toBe(true);
+    ShardWriter.open({ dir, shardId: 0, syncPolicy: 'never' }).close();
   });
 });
