@@ -4,6 +4,8 @@
 // stdout, and on SIGTERM/SIGINT stops accepting, finishes in-flight work, syncs and closes every
 // shard, and exits 0. Owns process lifetime only; no protocol or storage logic lives here.
 import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { SHARDS_DIR, ShardWriter } from '../engine/index.js';
 import { ConfigError, HELP, loadConfig, type ServerConfig } from './config.js';
 import { startHttpServer } from './http/server.js';
 import { log } from './log.js';
@@ -11,8 +13,23 @@ import { InflightBudget } from './pool/budget.js';
 import { WorkerPool } from './pool/pool.js';
 import { startLineServer } from './telnet/listener.js';
 
+/**
+ * Before any worker exists, a shard LOCK naming our own pid can only come from an earlier process
+ * that had the same pid (containers restart as pid 1): clear those so the shards can be claimed.
+ */
+function clearStaleLocks(dataDir: string): void {
+  const shards = path.join(dataDir, SHARDS_DIR);
+  if (!fs.existsSync(shards)) return;
+  for (const name of fs.readdirSync(shards)) {
+    if (/^\d+$/.test(name) && ShardWriter.clearStaleLockOfThisProcess(path.join(shards, name))) {
+      log({ level: 'warn', event: 'shard.stale-lock-cleared', shard: Number(name) });
+    }
+  }
+}
+
 async function serve(config: ServerConfig): Promise<void> {
   fs.mkdirSync(config.dataDir, { recursive: true });
+  clearStaleLocks(config.dataDir);
   const pool = await WorkerPool.start({
     threads: config.threads,
     maxQueuedTasks: config.maxQueuedTasks,

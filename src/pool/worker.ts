@@ -85,7 +85,7 @@ control.postMessage({ type: 'ready', shardId } satisfies ControlMessage);
 const COMPACT_CHECK_MS = 30_000;
 const COMPACT_AFTER_SEALED = 4;
 const compactTimer = setInterval(() => {
-  if (writer.sealedSegmentSequences().length < COMPACT_AFTER_SEALED) return;
+  if (writer.sealedIngestSegmentCount() < COMPACT_AFTER_SEALED) return;
   try {
     engine.refresh();
     const result = writer.compact({ tombstones: engine.tombstones });
@@ -178,10 +178,27 @@ function reply(status: number, body: string, gzip: boolean): WorkerResult {
   return { ok: true, status, body, gzipped: false };
 }
 
+/**
+ * One decoder per worker, reused across requests: a fresh decoder and batch builder per request
+ * allocate their point columns each time, which dominated small requests (GC was over a third
+ * of worker time at 10-point batches; bench/load, docs/benchmarks.md). Safe because a worker runs
+ * one task at a time (concurrentTasksPerWorker 1).
+ */
+let ingestSync = false;
+const kairosDecoder = new KairosDatapointsDecoder((batch) => append(batch, ingestSync));
+
 async function kairosIngest(task: KairosIngestTask): Promise<WorkerResult> {
-  const decoder = new KairosDatapointsDecoder((batch) => append(batch, task.sync));
-  await forEachBodyChunk(task, (chunk) => decoder.write(chunk));
-  const { points, errors } = decoder.end();
+  ingestSync = task.sync;
+  const decoder = kairosDecoder;
+  let result: { points: number; errors: string[] };
+  try {
+    await forEachBodyChunk(task, (chunk) => decoder.write(chunk));
+    result = decoder.end();
+  } catch (err) {
+    decoder.reset(); // a failed body or append must not leak into the next request
+    throw err;
+  }
+  const { points, errors } = result;
   await settleDurable();
   if (errors.length > 0) return { ok: false, code: ServiceErrorCode.BadRequest, messages: errors, points };
   return { ok: true, status: 204, body: '', gzipped: false, points };

@@ -253,6 +253,12 @@ export class JsonTokenizer {
    * by default (strict RFC 8259).
    */
   lenientArrays = false;
+  /**
+   * Jackson's ALLOW_NON_NUMERIC_NUMBERS (OpenTSDB turns it on): `NaN`, `Infinity`, `+Infinity`,
+   * `-Infinity`, `+INF` and `-INF` are read as NUMBER tokens — not integers, `numberValue` NaN or
+   * ±Infinity, `numberText()` the literal as written. May be toggled between tokens; off by default.
+   */
+  nonNumericNumbers = false;
 
   private readonly maxDepth: number;
   private pos = 0;
@@ -306,6 +312,7 @@ export class JsonTokenizer {
     this.inCarry = false;
     this.elided = false;
     this.lenientArrays = false;
+    this.nonNumericNumbers = false;
     this.failure = undefined;
     if (this.carry.length > 64 * 1024) this.carry = new Uint8Array(256);
   }
@@ -563,7 +570,13 @@ export class JsonTokenizer {
           return NULL;
         }
         break;
+      case 0x4e:
+      case 0x49:
+      case 0x2b:
+        if (this.nonNumericNumbers) return this.nonNumeric(pos);
+        break;
       default:
+        if (c === 0x2d && this.nonNumericNumbers && (pos + 1 >= this.limit || this.buf[pos + 1] === 0x49)) return this.nonNumeric(pos);
         if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
           const end = this.scanNumber(pos);
           if (end < 0) return NEED_MORE;
@@ -605,6 +618,54 @@ export class JsonTokenizer {
     this.elided = false;
     this.afterValue(pos + length);
     return token;
+  }
+
+  /**
+   * `nonNumericNumbers`: one of Jackson's non-numeric literals starting at `pos` (its first byte is
+   * 'N', 'I', '+' or '-'), as a NUMBER token; a literal cut by the chunk end waits in the carry.
+   */
+  private nonNumeric(pos: number): number {
+    const buf = this.buf;
+    const limit = this.limit;
+    const hard = this.inCarry || this.last;
+    const c = buf[pos]!;
+    let text: string;
+    let value: number;
+    if (c === 0x4e) {
+      text = 'NaN';
+      value = Number.NaN;
+    } else if (c === 0x49) {
+      text = 'Infinity';
+      value = Number.POSITIVE_INFINITY;
+    } else {
+      // '+' or '-': "INF" or "Infinity" follows; the third byte tells which.
+      if (pos + 2 >= limit) {
+        if (hard) throw this.error('invalid-number', 'Unexpected end of input in a number', limit);
+        this.cut(PENDING_ATOM, pos);
+        return NEED_MORE;
+      }
+      if (buf[pos + 1] !== 0x49) throw this.error('invalid-number', `No digit after a sign (found ${describe(buf[pos + 1]!)})`, pos + 1);
+      const long = buf[pos + 2] === 0x6e;
+      text = `${c === 0x2d ? '-' : '+'}${long ? 'Infinity' : 'INF'}`;
+      value = c === 0x2d ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
+    }
+    const n = text.length;
+    for (let i = 1; i < n; i++) {
+      if (pos + i >= limit) {
+        if (hard) throw this.error('invalid-literal', 'Unexpected end of input inside a literal', pos + i);
+        this.cut(PENDING_ATOM, pos);
+        return NEED_MORE;
+      }
+      if (buf[pos + i] !== text.charCodeAt(i)) throw this.error('invalid-literal', `Unexpected ${describe(buf[pos + i]!)} in a literal`, pos + i);
+    }
+    this.tokenStart = pos;
+    this.tokenEnd = pos + n;
+    this.isInteger = false;
+    this.safeInteger = false;
+    this.numberValue = value;
+    this.elided = false;
+    this.afterValue(pos + n);
+    return NUMBER;
   }
 
   /**

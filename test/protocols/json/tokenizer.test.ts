@@ -3,6 +3,7 @@
 // every (small documents) or random (larger ones) chunk split.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../helpers/batches.js';
 import {
   BEGIN_OBJECT,
   END,
@@ -98,17 +99,6 @@ function randomSplits(n: number, rnd: () => number, count: number): number[][] {
   return out;
 }
 
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const NUMBER_CASES = [
   '0', '-0', '1', '-1', '1.0', '-1.0', '1e5', '1E5', '1e+5', '1E-5', '0.1', '0.000001', '0e0', '-0.0e-0', '0.5e1',
   '123456789012345', '1234567890123456', '9007199254740991', '9007199254740992', '9007199254740993', '-9007199254740993',
@@ -185,7 +175,7 @@ describe('JsonTokenizer vs JSON.parse', () => {
     fc.assert(
       fc.property(fc.json({ maxDepth: 4 }), fc.integer(), (doc, seed) => {
         const bytes = enc.encode(doc);
-        expectSameAsJsonParse(bytes, bytes.length <= 48 ? allSplits(bytes.length) : randomSplits(bytes.length, mulberry(seed), 8));
+        expectSameAsJsonParse(bytes, bytes.length <= 48 ? allSplits(bytes.length) : randomSplits(bytes.length, seededRandom(seed), 8));
       }),
       { numRuns: 250 },
     );
@@ -195,7 +185,7 @@ describe('JsonTokenizer vs JSON.parse', () => {
     fc.assert(
       fc.property(fc.jsonValue({ maxDepth: 5 }), fc.boolean(), fc.integer(), (value, pretty, seed) => {
         const bytes = enc.encode(JSON.stringify(value, null, pretty ? 2 : undefined));
-        expectSameAsJsonParse(bytes, randomSplits(bytes.length, mulberry(seed), 6));
+        expectSameAsJsonParse(bytes, randomSplits(bytes.length, seededRandom(seed), 6));
       }),
       { numRuns: 250 },
     );
@@ -219,7 +209,7 @@ describe('JsonTokenizer vs JSON.parse', () => {
           }
           let bytes = enc.encode(text);
           if (cut % 3 === 0) bytes = bytes.subarray(0, cut % (bytes.length + 1));
-          expectSameAsJsonParse(bytes, bytes.length <= 40 ? allSplits(bytes.length) : randomSplits(bytes.length, mulberry(seed), 5));
+          expectSameAsJsonParse(bytes, bytes.length <= 40 ? allSplits(bytes.length) : randomSplits(bytes.length, seededRandom(seed), 5));
         },
       ),
       { numRuns: 400 },
@@ -227,7 +217,7 @@ describe('JsonTokenizer vs JSON.parse', () => {
   });
 
   it('large documents in many chunks (strings and numbers longer than a chunk)', () => {
-    const rnd = mulberry(42);
+    const rnd = seededRandom(42);
     const long = 'x'.repeat(5000) + '\\n\\u00e9' + 'y'.repeat(3000);
     const doc = `{"long":"${long}","n":${'9'.repeat(400)}.5e-3,"arr":[${Array.from({ length: 500 }, (_, i) => i * 1.25).join(',')}]}`;
     const bytes = enc.encode(doc);

@@ -1,0 +1,107 @@
+// The telnet `rollup` command (protocols.md §2.6, OpenTSDB's RollupDataPointRpc) registered on the
+// line-protocol decoder: the interval/aggregator word, stored identity, and error replies.
+import { describe, expect, it } from 'vitest';
+import { BatchBuilder } from '../../../src/protocols/batch-builder.js';
+import { TelnetDecoder, type TelnetDecodeResult } from '../../../src/protocols/kairosdb/telnet.js';
+import { OpenTsdbPointWriter } from '../../../src/protocols/opentsdb/datapoint.js';
+import { OPENTSDB_VERSION_REPLY, putCommand, registerOpenTsdbTelnetCommands } from '../../../src/protocols/opentsdb/telnet-commands.js';
+import { collect, enc, type StoredPoint } from './helpers.js';
+
+function setup(options: Parameters<typeof registerOpenTsdbTelnetCommands>[1] = {}): { points: StoredPoint[]; run: (text: string) => TelnetDecodeResult } {
+  const points: StoredPoint[] = [];
+  const decoder = new TelnetDecoder(collect(points), { versionReply: OPENTSDB_VERSION_REPLY });
+  registerOpenTsdbTelnetCommands(decoder, options);
+  return { points, run: (text) => decoder.decode(enc.encode(text)) };
+}
+
+describe('telnet rollup', () => {
+  it('stores rollups, rolled-up pre-aggregates and pre-aggregates without replying', () => {
+    const { points, run } = setup();
+    const r = run(
+      [
+        'rollup 1h-sum sys.cpu 1365465600 42 host=a',
+        'rollup 1h-SUM:max sys.cpu 1365465600 4.5 host=a',
+        'rollup sum sys.cpu 1365465600 7 host=a dc=x',
+        'rollup 1m-count sys.cpu 1365465600 3 host=a host=a',
+        '',
+      ].join('\r\n'),
+    );
+    expect(r).toMatchObject({ replies: '', points: 4, close: false });
+    expect(points).toEqual([
+      { series: 'sys.cpu{host=a,strata:rollup=1h:sum}', t: 1365465600000, kind: 'i', value: 42n },
+      { series: 'sys.cpu{_aggregate=MAX,host=a,strata:rollup=1h:sum}', t: 1365465600000, kind: 'f', value: 4.5 },
+      { series: 'sys.cpu{_aggregate=SUM,dc=x,host=a,strata:rollup=preagg}', t: 1365465600000, kind: 'i', value: 7n },
+      { series: 'sys.cpu{host=a,strata:rollup=1m:count}', t: 1365465600000, kind: 'i', value: 3n },
+    ]);
+  });
+
+  it('error replies, word for word', () => {
+    const { points, run } = setup();
+    const lines: [string, string][] = [
+      ['rollup 1h-sum m 1', 'rollup: illegal argument: not enough arguments (need least 7, got 3)'],
+      ['rollup 1h-sum m 1 1', 'rollup: illegal argument: not enough arguments (need least 7, got 4)'],
+      ['rollup 1h-sum m -5 1 host=a', 'rollup: illegal argument: invalid timestamp: -5'],
+      ['rollup 1h-sum m 12x 1 host=a', "rollup: invalid value: Invalid character 'x' in 12x"],
+      ['rollup 1h-sum m 1365465600.5 1 host=a', 'rollup: illegal argument: bad timestamp=13654656005 when trying to add value=[1]/0 to metric=m, tags={host=a}'],
+      ['rollup 1h-sum m 1 1 host', 'rollup: illegal argument: invalid tag: host'],
+      ['rollup 1h-sum m 1 1 host=a=b', 'rollup: illegal argument: invalid tag: host=a=b'],
+      ['rollup 1h-sum m 1 1 host=a host=b', 'rollup: illegal argument: duplicate tag: host=b, tags={host=a}'],
+      ['rollup 1h-sum m 1 abc host=a', "rollup: invalid value: Invalid character 'a' in abc"],
+      ['rollup 1h-sum m 1 1.2.3 host=a', 'rollup: invalid value: multiple points'],
+      ['rollup 1h-sum m 1 1.5x host=a', 'rollup: invalid value: For input string: "1.5x"'],
+      ['rollup 1h-sum m 1 1e999 host=a', 'rollup: illegal argument: value is NaN or Infinite: Infinity for metric=m timestamp=1'],
+      ['rollup 1x-sum m 1 1 host=a', 'rollup: No such rollup: No rollups configured for the interval: 1x'],
+      ['rollup -sum m 1 1 host=a', 'rollup: HBase error: Interval cannot be null for a non-group by point'],
+      ['rollup 1h- m 1 1 host=a', 'rollup: illegal argument: Aggregator cannot be null or empty'],
+      ['rollup 1h-avg m 1 1 host=a', 'rollup: illegal argument: Derived rollup aggregations are not allowed AVG with metric m {host=a}'],
+      ['rollup foo:bar m 1 1 host=a', 'rollup: illegal argument: Invalid group by aggregator bar with metric m {_aggregate=BAR, host=a}'],
+      ['rollup dev m 1 1 host=a', 'rollup: illegal argument: Derived group by aggregations are not allowed dev with metric m {_aggregate=DEV, host=a}'],
+      ['rollup 1h-sum m# 1 1 host=a', 'rollup: illegal argument: Invalid metric name ("m#"): illegal character: #'],
+      ['rollup 1h-sum m 1 1 strata:rollup=x', 'rollup: illegal argument: Invalid tag name ("strata:rollup"): illegal character: :'],
+    ];
+    const r = run(lines.map((l) => `${l[0]}\n`).join(''));
+    expect(r.replies).toBe(lines.map((l) => `${l[1]}\n`).join(''));
+    expect(r.points).toBe(0);
+    expect(points).toEqual([]);
+  });
+
+  it('honours maxTags, rollupIntervals and blockDerivedRollups', () => {
+    const { points, run } = setup({ maxTags: 1, rollupIntervals: ['1m'], blockDerivedRollups: false });
+    expect(run('rollup 1h-sum m 1 1 host=a\n').replies).toBe('rollup: No such rollup: No rollups configured for the interval: 1h\n');
+    expect(run('rollup 1m-sum m 1 1 host=a dc=b\n').replies).toBe('rollup: illegal argument: Too many tags: 2 maximum allowed: 1, tags: {host=a, dc=b}\n');
+    expect(run('rollup 1m-avg m 1 1 host=a\n')).toMatchObject({ replies: '', points: 1 });
+    expect(points.map((p) => p.series)).toEqual(['m{host=a,strata:rollup=1m:avg}']);
+  });
+
+  it('lives beside put, version and help', () => {
+    const { points, run } = setup();
+    const r = run('put m 1 1 host=a\nrollup 1h-sum m 1 1 host=a\nversion\nhelp\n');
+    expect(points.map((p) => p.series)).toEqual(['m{host=a}', 'm{host=a,strata:rollup=1h:sum}']);
+    expect(r.replies).toBe(`${OPENTSDB_VERSION_REPLY}\navailable commands: put putm puts version exit help rollup \n`);
+  });
+});
+
+describe("OpenTSDB's own put (putCommand, not registered by default)", () => {
+  it('replies as PutDataPointRpc does', () => {
+    const points: StoredPoint[] = [];
+    const builder = new BatchBuilder(collect(points));
+    const writer = new OpenTsdbPointWriter(builder);
+    const run = (line: string): string | null => putCommand(line.split(' '), writer);
+    expect(run('put m 1 1')).toBe('put: illegal argument: not enough arguments (need least 4, got 3)');
+    expect(run('put m 1 1 ')).toBe('put: illegal argument: Need at least one tag (metric=m, tags={})');
+    expect(run('put  m 1 1 host=a')).toBe('put: illegal argument: empty metric name');
+    expect(run('put m  1 1 host=a')).toBe('put: invalid value: Empty string');
+    expect(run('put m 1  1 host=a')).toBe('put: illegal argument: empty value');
+    expect(run('put m 0 1 host=a')).toBe('put: illegal argument: invalid timestamp: 0');
+    expect(run('put m 10000000000000 1 host=a')).toBe('put: illegal argument: bad timestamp=10000000000000 when trying to add value=[1]/0 to metric=m, tags={host=a}');
+    expect(run('put m 1 1 host')).toBe('put: illegal argument: invalid tag: host');
+    expect(run('put m 1 1 dc=x host=a host=b')).toBe('put: illegal argument: duplicate tag: host=b, tags={host=a, dc=x}');
+    expect(run('put m 1 1.2.3 host=a')).toBe('put: invalid value: multiple points');
+    expect(run('put m 1 1e999 host=a')).toBe('put: illegal argument: value is NaN or Infinite: Infinity for metric=m timestamp=1');
+    expect(run('put m# 1 1 host=a')).toBe('put: illegal argument: Invalid metric name ("m#"): illegal character: #');
+    expect(run('put m 1 1 a=1 b=1 c=1 d=1 e=1 f=1 g=1 h=1 i=1')).toMatch(/^put: illegal argument: Too many tags: 9 maximum allowed: 8, tags: \{/);
+    expect(run('put m 1364410924.250 1.5f host=a  ')).toBeNull();
+    builder.flush();
+    expect(points).toEqual([{ series: 'm{host=a}', t: 1364410924250, kind: 'f', value: 1.5 }]);
+  });
+});
