@@ -6,6 +6,7 @@ import type { InflightBudget } from '../pool/budget.js';
 import type { WorkerPool } from '../pool/pool.js';
 import { HttpExchange, readHead } from './request.js';
 import { registerKairosRoutes } from './routes/kairosdb.js';
+import { registerOpenTsdbRoutes } from './routes/opentsdb.js';
 
 /** What routes need from the server: limits, the pool and the in-flight budget. */
 export interface ServerContext {
@@ -25,6 +26,7 @@ export interface HttpServer {
 export function startHttpServer(ctx: ServerContext, host: string, port: number): Promise<HttpServer> {
   const app: TemplatedApp = uWS.App();
   registerKairosRoutes(app, ctx);
+  registerOpenTsdbRoutes(app, ctx);
   app.any('/*', (res, req) => {
     const x = new HttpExchange(res, readHead(req));
     x.respond({

@@ -38,6 +38,14 @@ export interface KairosCatalogTask {
   readonly gzipResponse: boolean;
 }
 
+/** OpenTSDB `POST /api/put` or `/api/rollup`: the body plus the URL query (summary, details, sync…). */
+export interface OpenTsdbPutTask extends BodyTask {
+  readonly kind: 'opentsdb.put' | 'opentsdb.rollup';
+  readonly query: string;
+  /** The server's policy asks for an msync before every answer (--sync always). */
+  readonly syncAlways: boolean;
+}
+
 /** A burst of line-protocol bytes from one connection (possibly ending mid-line). */
 export interface TelnetTask {
   readonly kind: 'telnet';
@@ -50,7 +58,7 @@ export interface PingTask {
   readonly kind: 'ping';
 }
 
-export type WorkerTask = PingTask | KairosIngestTask | KairosQueryTask | KairosCatalogTask | TelnetTask;
+export type WorkerTask = PingTask | OpenTsdbPutTask | KairosIngestTask | KairosQueryTask | KairosCatalogTask | TelnetTask;
 
 /** A protocol-level answer the route writes out as is (status, content, optional gzip). */
 export interface WorkerReply {

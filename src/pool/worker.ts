@@ -8,9 +8,13 @@ import * as zlib from 'node:zlib';
 import { Engine, EngineError, EngineErrorCode, ShardWriter, shardDirectory, type WriteBatch } from '../../engine/index.js';
 import { ServiceError, ServiceErrorCode } from '../errors.js';
 import { log } from '../log.js';
-import type { ControlMessage, KairosCatalogTask, KairosIngestTask, KairosQueryTask, TelnetTask, WorkerData, WorkerResult, WorkerTask } from './messages.js';
+import type { ControlMessage, KairosCatalogTask, KairosIngestTask, KairosQueryTask, OpenTsdbPutTask, TelnetTask, WorkerData, WorkerResult, WorkerTask } from './messages.js';
 import { KairosDatapointsDecoder } from '../protocols/kairosdb/ingest.js';
 import { TelnetDecoder } from '../protocols/kairosdb/telnet.js';
+import { OpenTsdbPutDecoder } from '../protocols/opentsdb/put.js';
+import { OpenTsdbRollupDecoder } from '../protocols/opentsdb/rollup.js';
+import { parsePutFlags, renderPutResponse } from '../protocols/opentsdb/response.js';
+import { registerOpenTsdbTelnetCommands } from '../protocols/opentsdb/telnet-commands.js';
 import { parseKairosQueryText } from '../protocols/kairosdb/query.js';
 import {
   kairosMetricNames,
@@ -114,7 +118,7 @@ async function settleDurable(): Promise<void> {
  * capped at `maxInflatedBytes` (gzip bombs): past it the stream is destroyed and BodyTooLarge
  * thrown. A corrupt stream throws BadEncoding.
  */
-async function forEachBodyChunk(task: KairosIngestTask | KairosQueryTask, write: (chunk: Uint8Array) => void): Promise<void> {
+async function forEachBodyChunk(task: KairosIngestTask | KairosQueryTask | OpenTsdbPutTask, write: (chunk: Uint8Array) => void): Promise<void> {
   const body = new Uint8Array(task.body, 0, task.bodyBytes);
   if (task.encoding === 'identity') {
     if (body.length > task.maxInflatedBytes) throw tooLarge(task.maxInflatedBytes);
@@ -232,9 +236,51 @@ function kairosCatalog(task: KairosCatalogTask): WorkerResult {
   }
 }
 
+/** One decoder of each OpenTSDB kind per worker, reused like kairosDecoder. */
+let openTsdbSync = false;
+const openTsdbPutDecoder = new OpenTsdbPutDecoder((batch) => append(batch, openTsdbSync));
+const openTsdbRollupDecoder = new OpenTsdbRollupDecoder((batch) => append(batch, openTsdbSync));
+
+/**
+ * OpenTSDB put/rollup: per-point acceptance, then OpenTSDB's response matrix. With `?sync` (or
+ * --sync always) the answer waits for the msync, bounded by `sync_timeout` when given.
+ */
+async function openTsdbPut(task: OpenTsdbPutTask): Promise<WorkerResult> {
+  const flags = parsePutFlags(new URLSearchParams(task.query));
+  const decoder = task.kind === 'opentsdb.put' ? openTsdbPutDecoder : openTsdbRollupDecoder;
+  openTsdbSync = flags.sync || task.syncAlways;
+  decoder.begin({ details: flags.details, echoAccepted: flags.details && flags.sync, discardPoints: flags.syncTimeoutError !== null });
+  let result;
+  try {
+    await forEachBodyChunk(task, (chunk) => decoder.write(chunk));
+    result = decoder.end();
+  } catch (err) {
+    decoder.reset();
+    throw err;
+  }
+  let writes: { failed: number; timedOut: number; message: string } | undefined;
+  if (flags.sync) {
+    const durable = Promise.all(pendingDurable.splice(0)).then(() => 'ok' as const);
+    const outcome = await (flags.syncTimeoutMs > 0
+      ? Promise.race([durable, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), flags.syncTimeoutMs))])
+      : durable
+    ).catch((err: unknown) => err as Error);
+    if (outcome === 'timeout') writes = { failed: 0, timedOut: result.accepted, message: '' };
+    else if (outcome instanceof Error) writes = { failed: result.accepted, timedOut: 0, message: outcome.message };
+    else writes = { failed: 0, timedOut: 0, message: '' };
+  } else {
+    await settleDurable();
+  }
+  const response = renderPutResponse(result, flags, writes);
+  return { ok: true, status: response.body === '' ? 204 : response.status, body: response.body, gzipped: false, points: result.accepted };
+}
+
 let telnetDecoder: TelnetDecoder | undefined;
 function telnet(task: TelnetTask): WorkerResult {
-  telnetDecoder ??= new TelnetDecoder((batch) => append(batch, false));
+  if (!telnetDecoder) {
+    telnetDecoder = new TelnetDecoder((batch) => append(batch, false));
+    registerOpenTsdbTelnetCommands(telnetDecoder);
+  }
   const out = telnetDecoder.decode(new Uint8Array(task.body, 0, task.bodyBytes));
   const tail = out.tail.slice();
   return { ok: true, replies: out.replies, tail: tail.buffer as ArrayBuffer, points: out.points, close: out.close };
@@ -259,6 +305,9 @@ export default async function run(task: WorkerTask): Promise<WorkerResult | unde
         return undefined;
       case 'kairos.ingest':
         return await kairosIngest(task);
+      case 'opentsdb.put':
+      case 'opentsdb.rollup':
+        return await openTsdbPut(task);
       case 'kairos.query':
       case 'kairos.query-tags':
       case 'kairos.delete':
