@@ -44,7 +44,8 @@ const RECORD_CHUNK_MASK = RECORD_CHUNK_ENTRIES - 1;
 // sorted): the tag symbols rec[1..n) are mixed first (hashRecordTags, which alone keys the
 // tag-set table), then the metric, then the result is finalised (finishRecordHash). Tables pick
 // slots by `hash & mask`, so the low bits must be well mixed. Tags first so that keys sharing a
-// tag set (a host's fields) share the partial hash and only mix in their metric.
+// tag set (a host's fields) share the partial hash and only mix in their metric (bench:
+// bench/catalog.bench.ts "Engine.open 1M").
 
 /** The partial hash of a record's tag symbols rec[1..n). */
 function hashRecordTags(rec: Uint32Array, n: number): number {
@@ -277,18 +278,21 @@ export class Catalog {
   resolve(key: SeriesKey): SeriesId {
     const n = this.recordOf(key, true);
     const tagsHash = hashRecordTags(this.scratch, n);
-    const tagSet = this.tagSetOf(tagsHash, n, true);
-    return this.resolveSeries(finishRecordHash(tagsHash, this.scratch[0]!), this.scratch[0]!, tagSet);
+    const metric = this.scratch[0]!;
+    const h = finishRecordHash(tagsHash, metric);
+    // An existing series is found with one probe (comparing its tag set's record); only a new
+    // one needs its tag set's number. Bench: bench/catalog.bench.ts "resolve existing series".
+    const found = this.findRecord(h, metric, n);
+    if (found >= 0) return found as SeriesId;
+    return this.insert(-1 - found, h, metric, this.tagSetOf(tagsHash, n, true));
   }
 
   /** The id of `key` if registered; never registers anything. */
   lookup(key: SeriesKey): SeriesId | undefined {
     const n = this.recordOf(key, false);
     if (n < 0) return undefined;
-    const tagsHash = hashRecordTags(this.scratch, n);
-    const tagSet = this.tagSetOf(tagsHash, n, false);
-    if (tagSet < 0) return undefined;
-    const found = this.find(finishRecordHash(tagsHash, this.scratch[0]!), this.scratch[0]!, tagSet);
+    const metric = this.scratch[0]!;
+    const found = this.findRecord(finishRecordHash(hashRecordTags(this.scratch, n), metric), metric, n);
     return found >= 0 ? (found as SeriesId) : undefined;
   }
 
@@ -918,6 +922,22 @@ export class Catalog {
       const entry = table[2 * slot + 1]!;
       if (entry === 0) return -1 - slot;
       if (table[2 * slot] === h && this.seriesTagSet[entry - 1] === tagSet && this.seriesMetric[entry - 1] === metric) return entry - 1;
+      slot = (slot + 1) & mask;
+    }
+  }
+
+  /**
+   * Probes for the series of hash h whose metric is `metric` and whose tags are scratch[1..n):
+   * its id, or −1 − the empty slot ending the probe.
+   */
+  private findRecord(h: number, metric: number, n: number): number {
+    const table = this.table;
+    const mask = (table.length >>> 1) - 1;
+    let slot = h & mask;
+    for (;;) {
+      const entry = table[2 * slot + 1]!;
+      if (entry === 0) return -1 - slot;
+      if (table[2 * slot] === h && this.seriesMetric[entry - 1] === metric && this.tagSetEquals(this.seriesTagSet[entry - 1]!, n)) return entry - 1;
       slot = (slot + 1) & mask;
     }
   }
