@@ -284,7 +284,7 @@ export class Catalog {
     // one needs its tag set's number. Bench: bench/catalog.bench.ts "resolve existing series".
     const found = this.findRecord(h, metric, n);
     if (found >= 0) return found as SeriesId;
-    return this.insert(-1 - found, h, metric, this.tagSetOf(tagsHash, n, true));
+    return this.insert(-1 - found, h, metric, this.tagSetOf(tagsHash, n));
   }
 
   /** The id of `key` if registered; never registers anything. */
@@ -336,7 +336,7 @@ export class Catalog {
             rec[at + 1] = vs;
           }
           tagsHash = hashRecordTags(rec, n);
-          tagSet = this.tagSetOf(tagsHash, n, true);
+          tagSet = this.tagSetOf(tagsHash, n);
           this.encodedTagsHash = tagsHash;
           this.encodedTagSet = tagSet;
         }
@@ -793,19 +793,18 @@ export class Catalog {
 
   /**
    * The tag set whose pairs are scratch[1..n) (sorted as recordOf leaves them), of partial hash
-   * tagsHash (hashRecordTags); added if new and `create`, else −1 when unknown.
+   * tagsHash (hashRecordTags), added if new.
    */
-  private tagSetOf(tagsHash: number, n: number, create: boolean): number {
+  private tagSetOf(tagsHash: number, n: number): number {
     const table = this.tagSetTable;
     const mask = (table.length >>> 1) - 1;
     let slot = tagsHash & mask;
     for (;;) {
       const entry = table[2 * slot + 1]!;
-      if (entry === 0) break;
+      if (entry === 0) return this.addTagSet(slot, tagsHash, n);
       if (table[2 * slot] === tagsHash && this.tagSetEquals(entry - 1, n)) return entry - 1;
       slot = (slot + 1) & mask;
     }
-    return create ? this.addTagSet(slot, tagsHash, n) : -1;
   }
 
   private tagSetEquals(tagSet: number, n: number): boolean {

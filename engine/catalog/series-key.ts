@@ -421,7 +421,10 @@ export class SeriesKeySplitter {
   }
 }
 
-/** Whether view bytes [a, a + n) equal [b, b + n); four at a time (~3× a byte loop). */
+/**
+ * Whether view bytes [a, a + n) equal [b, b + n); four at a time, ~3× faster than a byte loop on
+ * a 100-byte tag section (bench/catalog.bench.ts "Engine.open 1M").
+ */
 function sameBytes(view: DataView, a: number, b: number, n: number): boolean {
   let i = 0;
   for (; i + 4 <= n; i += 4) if (view.getUint32(a + i) !== view.getUint32(b + i)) return false;

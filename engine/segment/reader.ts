@@ -121,9 +121,10 @@ export class ShardReader {
         const keys = index.seriesKeys;
         for (let ref = from; ref < n; ref++) next[ref] = this.catalog.resolve(keys[ref]!);
       } else {
-        // Size the catalog for the new refs at once rather than by doublings, but by at most the
-        // catalog's size: with every worker accepting any series, most refs of a later shard are
-        // series the catalog already has, and doubling would cost no more than that.
+        // Size the catalog for the new refs at once rather than by doublings (bench:
+        // bench/catalog.bench.ts "Engine.open 1M"), but by at most its current size: any worker
+        // accepts any series, so a later shard's refs may be mostly series the catalog has
+        // already, and reserving for all of them could oversize it many times over.
         const size = this.catalog.size;
         this.catalog.reserve(size === 0 ? n - from : Math.min(n - from, size));
         for (const run of runs) {
