@@ -158,6 +158,23 @@ async function forEachBodyChunk(task: KairosIngestTask | KairosQueryTask | OpenT
   });
 }
 
+/**
+ * Feeds the (inflated) body to a reused, chunk-fed decoder and returns its result. A failed body
+ * or append resets the decoder, so nothing of this request leaks into the next one.
+ */
+async function decodeBody<R>(
+  task: KairosIngestTask | OpenTsdbPutTask,
+  decoder: { write(chunk: Uint8Array): void; end(): R; reset(): void },
+): Promise<R> {
+  try {
+    await forEachBodyChunk(task, (chunk) => decoder.write(chunk));
+    return decoder.end();
+  } catch (err) {
+    decoder.reset();
+    throw err;
+  }
+}
+
 /** RFC 1950 header check: HTTP "deflate" is meant to be zlib-wrapped, but some clients send raw. */
 function isZlibHeader(b: Uint8Array): boolean {
   return b.length >= 2 && (b[0]! & 0x0f) === 8 && ((b[0]! << 8) | b[1]!) % 31 === 0;
@@ -193,16 +210,7 @@ const kairosDecoder = new KairosDatapointsDecoder((batch) => append(batch, inges
 
 async function kairosIngest(task: KairosIngestTask): Promise<WorkerResult> {
   ingestSync = task.sync;
-  const decoder = kairosDecoder;
-  let result: { points: number; errors: string[] };
-  try {
-    await forEachBodyChunk(task, (chunk) => decoder.write(chunk));
-    result = decoder.end();
-  } catch (err) {
-    decoder.reset(); // a failed body or append must not leak into the next request
-    throw err;
-  }
-  const { points, errors } = result;
+  const { points, errors } = await decodeBody(task, kairosDecoder);
   await settleDurable();
   if (errors.length > 0) return { ok: false, code: ServiceErrorCode.BadRequest, messages: errors, points };
   return { ok: true, status: 204, body: '', gzipped: false, points };
@@ -250,14 +258,7 @@ async function openTsdbPut(task: OpenTsdbPutTask): Promise<WorkerResult> {
   const decoder = task.kind === 'opentsdb.put' ? openTsdbPutDecoder : openTsdbRollupDecoder;
   openTsdbSync = flags.sync || task.syncAlways;
   decoder.begin({ details: flags.details, echoAccepted: flags.details && flags.sync, discardPoints: flags.syncTimeoutError !== null });
-  let result;
-  try {
-    await forEachBodyChunk(task, (chunk) => decoder.write(chunk));
-    result = decoder.end();
-  } catch (err) {
-    decoder.reset();
-    throw err;
-  }
+  const result = await decodeBody(task, decoder);
   let writes: { failed: number; timedOut: number; message: string } | undefined;
   if (flags.sync) {
     const durable = Promise.all(pendingDurable.splice(0)).then(() => 'ok' as const);

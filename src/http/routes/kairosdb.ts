@@ -5,7 +5,8 @@ import type { TemplatedApp } from 'uWebSockets.js';
 import { ServiceError, ServiceErrorCode } from '../../errors.js';
 import { KAIROS_STATUS_BY_CODE, kairosErrorBody } from '../../protocols/kairosdb/envelope.js';
 import type { BodyEncoding, WorkerResult, WorkerTask } from '../../pool/messages.js';
-import { HttpExchange, readHead, receiveBody, type ResponseOut } from '../request.js';
+import { bodyRoute, contentEncoding, type BodyRouteProtocol } from '../body-route.js';
+import { HttpExchange, readHead, type ResponseOut } from '../request.js';
 import type { ServerContext } from '../server.js';
 
 export const KAIROS_VERSION = 'KairosDB 1.3.0-1';
@@ -42,47 +43,24 @@ function resultToResponse(result: WorkerResult | undefined): ResponseOut {
 
 /** KairosDB inflates on Content-Encoding gzip (1.3.0+) and on the legacy Content-Type application/gzip. */
 export function kairosBodyEncoding(headers: ReadonlyMap<string, string>): BodyEncoding {
-  const ce = (headers.get('content-encoding') ?? '').trim().toLowerCase();
-  if (ce === 'gzip' || ce === 'x-gzip') return 'gzip';
-  if (ce === 'deflate') return 'deflate';
-  const ct = (headers.get('content-type') ?? '').toLowerCase();
-  if (ct.startsWith('application/gzip')) return 'gzip';
-  return 'identity';
+  const encoding = contentEncoding(headers);
+  if (encoding !== 'identity') return encoding;
+  return (headers.get('content-type') ?? '').toLowerCase().startsWith('application/gzip') ? 'gzip' : 'identity';
 }
 
 function acceptsGzip(headers: ReadonlyMap<string, string>): boolean {
   return /(^|,)\s*(x-)?gzip\s*(;\s*q=(?!0(\.0*)?\s*(,|$))[\d.]+)?\s*(,|$)/i.test(headers.get('accept-encoding') ?? '');
 }
 
-/**
- * Reads the body, runs `makeTask` on a worker with the body transferred, and answers. The
- * in-flight reservation is held until the reply is written.
- */
-function bodyRoute(ctx: ServerContext, makeTask: (x: HttpExchange, body: ArrayBuffer, length: number) => WorkerTask) {
-  return (res: Parameters<Parameters<TemplatedApp['post']>[1]>[0], req: Parameters<Parameters<TemplatedApp['post']>[1]>[1]): void => {
-    const x = new HttpExchange(res, readHead(req));
-    receiveBody(x, { maxBodyBytes: ctx.config.maxBodyBytes, budget: ctx.budget }).then(
-      async (body) => {
-        try {
-          const result = await ctx.pool.run(makeTask(x, body.buffer, body.length), body.buffer);
-          x.respond(resultToResponse(result));
-        } catch (err) {
-          x.respond(kairosError(err));
-        } finally {
-          ctx.budget.release(body.reservedBytes);
-        }
-      },
-      (err: unknown) => {
-        if (err !== undefined) x.respond(kairosError(err));
-      },
-    );
-  };
+/** A body route with KairosDB's envelope; `makeTask` builds the worker task. */
+function kairosBodyRoute(ctx: ServerContext, makeTask: BodyRouteProtocol['task']) {
+  return bodyRoute(ctx, { task: makeTask, reply: (_x, result) => resultToResponse(result), error: (_x, err) => kairosError(err) });
 }
 
-/** Runs a body-less task (listings, metric delete) and answers. */
-async function simpleTask(ctx: ServerContext, x: HttpExchange, task: WorkerTask): Promise<void> {
+/** Runs a task whose input is already in hand (listings, metric delete, GET ?query=) and answers. */
+async function simpleTask(ctx: ServerContext, x: HttpExchange, task: WorkerTask, transfer?: ArrayBuffer): Promise<void> {
   try {
-    x.respond(resultToResponse(await ctx.pool.run(task)));
+    x.respond(resultToResponse(await ctx.pool.run(task, transfer)));
   } catch (err) {
     x.respond(kairosError(err));
   }
@@ -111,7 +89,7 @@ export function registerKairosRoutes(app: TemplatedApp, ctx: ServerContext): voi
 
   app.post(
     `${base}/datapoints`,
-    bodyRoute(ctx, (x, body, length) => ({
+    kairosBodyRoute(ctx, (x, body, length) => ({
       kind: 'kairos.ingest',
       body,
       bodyBytes: length,
@@ -131,21 +109,15 @@ export function registerKairosRoutes(app: TemplatedApp, ctx: ServerContext): voi
       maxInflatedBytes,
       gzipResponse: acceptsGzip(x.head.headers),
     });
-  app.post(`${base}/datapoints/query`, bodyRoute(ctx, queryTask('kairos.query')));
-  app.post(`${base}/datapoints/query/tags`, bodyRoute(ctx, queryTask('kairos.query-tags')));
-  app.post(`${base}/datapoints/delete`, bodyRoute(ctx, queryTask('kairos.delete')));
+  app.post(`${base}/datapoints/query`, kairosBodyRoute(ctx, queryTask('kairos.query')));
+  app.post(`${base}/datapoints/query/tags`, kairosBodyRoute(ctx, queryTask('kairos.query-tags')));
+  app.post(`${base}/datapoints/delete`, kairosBodyRoute(ctx, queryTask('kairos.delete')));
   app.get(`${base}/datapoints/query`, (res, req) => {
     const x = new HttpExchange(res, readHead(req));
     const bytes = new TextEncoder().encode(queryParam(x.head.query, 'query') ?? '');
     const body = bytes.buffer as ArrayBuffer;
-    void simpleTaskWithBody(ctx, x, {
-      kind: 'kairos.query',
-      body,
-      bodyBytes: bytes.length,
-      encoding: 'identity',
-      maxInflatedBytes,
-      gzipResponse: acceptsGzip(x.head.headers),
-    });
+    const task: WorkerTask = { kind: 'kairos.query', body, bodyBytes: bytes.length, encoding: 'identity', maxInflatedBytes, gzipResponse: acceptsGzip(x.head.headers) };
+    void simpleTask(ctx, x, task, body);
   });
 
   const catalogRoute = (kind: 'kairos.metricnames' | 'kairos.tagnames' | 'kairos.tagvalues', param?: string) =>
@@ -180,10 +152,3 @@ export function registerKairosRoutes(app: TemplatedApp, ctx: ServerContext): voi
   });
 }
 
-async function simpleTaskWithBody(ctx: ServerContext, x: HttpExchange, task: WorkerTask & { body: ArrayBuffer }): Promise<void> {
-  try {
-    x.respond(resultToResponse(await ctx.pool.run(task, task.body)));
-  } catch (err) {
-    x.respond(kairosError(err));
-  }
-}

@@ -4,8 +4,9 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { ServiceError, ServiceErrorCode } from '../../errors.js';
 import { METHOD_NOT_ALLOWED_MESSAGE, methodNotAllowedDetails, openTsdbErrorBody, openTsdbServiceError } from '../../protocols/opentsdb/envelope.js';
-import type { BodyEncoding, WorkerResult } from '../../pool/messages.js';
-import { HttpExchange, readHead, receiveBody, type ResponseOut } from '../request.js';
+import type { WorkerResult } from '../../pool/messages.js';
+import { bodyRoute, contentEncoding } from '../body-route.js';
+import { HttpExchange, readHead, type ResponseOut } from '../request.js';
 import type { ServerContext } from '../server.js';
 
 const JSON_TYPE: readonly [string, string] = ['Content-Type', 'application/json; charset=UTF-8'];
@@ -24,40 +25,22 @@ function toResponse(result: WorkerResult | undefined, jsonp: string | null): Res
   return { status: result.status, headers: [JSON_TYPE], body: result.body };
 }
 
-/** OpenTSDB inflates on Content-Encoding gzip or deflate. */
-function bodyEncoding(headers: ReadonlyMap<string, string>): BodyEncoding {
-  const ce = (headers.get('content-encoding') ?? '').trim().toLowerCase();
-  return ce === 'gzip' || ce === 'x-gzip' ? 'gzip' : ce === 'deflate' ? 'deflate' : 'identity';
-}
-
 export function registerOpenTsdbRoutes(app: TemplatedApp, ctx: ServerContext): void {
-  const put = (kind: 'opentsdb.put' | 'opentsdb.rollup') => (res: HttpResponse, req: HttpRequest): void => {
-    const x = new HttpExchange(res, readHead(req));
-    const jsonp = new URLSearchParams(x.head.query).get('jsonp') || null;
-    receiveBody(x, { maxBodyBytes: ctx.config.maxBodyBytes, budget: ctx.budget }).then(
-      async (body) => {
-        try {
-          const task = {
-            kind,
-            body: body.buffer,
-            bodyBytes: body.length,
-            encoding: bodyEncoding(x.head.headers),
-            maxInflatedBytes: ctx.config.maxInflatedBytes,
-            query: x.head.query,
-            syncAlways: ctx.config.sync === 'always',
-          } as const;
-          x.respond(toResponse(await ctx.pool.run(task, body.buffer), jsonp));
-        } catch (err) {
-          x.respond(openTsdbError(err, jsonp));
-        } finally {
-          ctx.budget.release(body.reservedBytes);
-        }
-      },
-      (err: unknown) => {
-        if (err !== undefined) x.respond(openTsdbError(err, jsonp));
-      },
-    );
-  };
+  const jsonpOf = (x: HttpExchange): string | null => new URLSearchParams(x.head.query).get('jsonp') || null;
+  const put = (kind: 'opentsdb.put' | 'opentsdb.rollup') =>
+    bodyRoute(ctx, {
+      task: (x, body, length) => ({
+        kind,
+        body,
+        bodyBytes: length,
+        encoding: contentEncoding(x.head.headers), // OpenTSDB inflates on Content-Encoding only
+        maxInflatedBytes: ctx.config.maxInflatedBytes,
+        query: x.head.query,
+        syncAlways: ctx.config.sync === 'always',
+      }),
+      reply: (x, result) => toResponse(result, jsonpOf(x)),
+      error: (x, err) => openTsdbError(err, jsonpOf(x)),
+    });
   const notAllowed = (res: HttpResponse, req: HttpRequest): void => {
     const x = new HttpExchange(res, readHead(req));
     x.respond({ status: 405, headers: [JSON_TYPE], body: openTsdbErrorBody(405, METHOD_NOT_ALLOWED_MESSAGE, methodNotAllowedDetails(x.head.method)) });
