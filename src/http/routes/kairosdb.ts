@@ -1,7 +1,7 @@
 // KairosDB REST routes (protocols.md §1): headers and CORS, body hand-off to the pool, and the
 // KairosDB envelope out. Decoding, queries and storage happen in the workers; this file only
 // routes, and maps service error codes through src/protocols/kairosdb/envelope.ts.
-import type { TemplatedApp } from 'uWebSockets.js';
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { ServiceError, ServiceErrorCode } from '../../errors.js';
 import { KAIROS_STATUS_BY_CODE, kairosErrorBody } from '../../protocols/kairosdb/envelope.js';
 import type { BodyEncoding, WorkerResult, WorkerTask } from '../../pool/messages.js';
@@ -121,7 +121,7 @@ export function registerKairosRoutes(app: TemplatedApp, ctx: ServerContext): voi
   });
 
   const catalogRoute = (kind: 'kairos.metricnames' | 'kairos.tagnames' | 'kairos.tagvalues', param?: string) =>
-    (res: Parameters<Parameters<TemplatedApp['get']>[1]>[0], req: Parameters<Parameters<TemplatedApp['get']>[1]>[1]) => {
+    (res: HttpResponse, req: HttpRequest) => {
       const x = new HttpExchange(res, readHead(req));
       void simpleTask(ctx, x, { kind, argument: param ? queryParam(x.head.query, param) : undefined, gzipResponse: acceptsGzip(x.head.headers) });
     };
