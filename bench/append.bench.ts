@@ -54,6 +54,8 @@ export async function main(): Promise<Record<string, unknown>> {
   const wideBodies = wide.slice(0, 8).map(kairosDbBody);
   const narrowBodies = narrow.slice(0, 8).map(kairosDbBody);
   const keyJson = wide.slice(0, 8).map((b) => JSON.stringify(b.series));
+  // Without series numbers: every key is resolved by hashing it, as for a producer with no cache.
+  const unnumbered = wide.slice(0, 8).map(({ seriesNumbers: _numbers, seriesNumbering: _numbering, ...batch }): WriteBatch => batch);
   const copyTarget = new Uint8Array(BATCH_POINTS * COLUMN_BYTES_PER_POINT);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-bench-append-'));
   const writer = ShardWriter.open({ dir, shardId: 0, syncPolicy: 'never', segmentBytes: 256 * 1024 * 1024 });
@@ -86,7 +88,7 @@ export async function main(): Promise<Record<string, unknown>> {
       })
       .add(T.freshParse, () => {
         const k = next++ % keyJson.length;
-        sink += writer.append({ ...wide[k]!, series: JSON.parse(keyJson[k]!) as WriteBatch['series'] }).points;
+        sink += writer.append({ ...unnumbered[k]!, series: JSON.parse(keyJson[k]!) as WriteBatch['series'] }).points;
       })
       .add(T.keysParse, () => {
         sink += (JSON.parse(keyJson[next++ % keyJson.length]!) as unknown[]).length;

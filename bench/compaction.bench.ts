@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { ShardWriter, setCodecsWriteVersion, shardDirectory, type CodecsVersion, type WriteBatch } from '../engine/index.js';
+import { LATEST_CODECS_VERSION, ShardWriter, setCodecsWriteVersion, shardDirectory, type CodecsVersion, type WriteBatch } from '../engine/index.js';
 import { ByteWriter } from '../engine/codec/bytes.js';
 import { encodeFloats } from '../engine/codec/floats.js';
 import { encodeTimestamps } from '../engine/codec/timestamps.js';
@@ -194,7 +194,7 @@ export async function main(): Promise<Record<string, unknown>> {
     { stage: 'baseline: ingest segments (sealed, before compaction)', 'bytes/point': fmt(results.ingestBytesPerPoint) },
     { stage: 'baseline: after compaction with codecs v1 (DecimalScaled)', 'bytes/point': fmt(results.compactedBytesPerPointCodecsV1) },
     { stage: '  of which dense float codec v1 (before LZ4)', 'bytes/point': fmt(results.codecValueBytesPerPointCodecsV1) },
-    { stage: 'after compaction (whole segment files, codecs v2: DecimalPacked)', 'bytes/point': fmt(compacted) },
+    { stage: `after compaction (whole segment files, codecs v${LATEST_CODECS_VERSION}: DecimalPacked)`, 'bytes/point': fmt(compacted) },
     { stage: '  of which dense timestamp codec (before LZ4)', 'bytes/point': fmt(results.codecTimestampBytesPerPoint) },
     { stage: '  of which dense float codec (before LZ4)', 'bytes/point': fmt(results.codecValueBytesPerPoint) },
   ]);
@@ -207,7 +207,7 @@ export async function main(): Promise<Record<string, unknown>> {
       `÷ dense codec encode ${fmtSpread(results.compactionOverCodec)} (median of ${ROUNDS} rounds; sink ${sink > 0})`,
   );
   console.log(
-    `codecs v2 ÷ v1: ${fmt(compacted / results.compactedBytesPerPointCodecsV1)} × the bytes; compaction speed ${fmtSpread(results.compactionOverCodecsV1)} × ` +
+    `codecs v${LATEST_CODECS_VERSION} ÷ v1: ${fmt(compacted / results.compactedBytesPerPointCodecsV1)} × the bytes; compaction speed ${fmtSpread(results.compactionOverCodecsV1)} × ` +
       `(v1: ${fmtSpread(results.compactionCodecsV1PointsPerSec)} points/s)`,
   );
   writeResults('compaction', results);

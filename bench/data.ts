@@ -11,6 +11,7 @@ export function subBatch(all: WriteBatch, indices: Uint32Array): WriteBatch {
   const n = indices.length;
   const local = new Map<number, number>();
   const series: SeriesKey[] = [];
+  const globalIndex: number[] = [];
   const seriesIndex = new Uint32Array(n);
   const timestampsMs = new Float64Array(n);
   const kinds = new Uint8Array(n);
@@ -23,13 +24,27 @@ export function subBatch(all: WriteBatch, indices: Uint32Array): WriteBatch {
       l = series.length;
       local.set(s, l);
       series.push(all.series[s]!);
+      globalIndex.push(s);
     }
     seriesIndex[j] = l;
     timestampsMs[j] = all.timestampsMs[i]!;
     kinds[j] = all.kinds[i]!;
     floats[j] = all.floats[i]!;
   }
-  return { length: n, series, seriesIndex, timestampsMs, kinds, floats, ints: new BigInt64Array(0), texts: [] };
+  // Numbered as a decoder's series cache numbers them: by the series' index in `all`.
+  const seriesNumbers = Uint32Array.from(series, (_, l) => globalIndex[l]!);
+  return {
+    length: n,
+    series,
+    seriesIndex,
+    timestampsMs,
+    kinds,
+    floats,
+    ints: new BigInt64Array(0),
+    texts: [],
+    seriesNumbers,
+    seriesNumbering: all,
+  };
 }
 
 /** Consecutive slices of `points` points each, every one a subBatch (the last may be shorter). */

@@ -41,6 +41,9 @@ export interface EngineOptions {
   readonly exclusive?: <T>(fn: () => T) => T;
 }
 
+/** Scans restarted at most this many times over when a segment vanishes under them (compaction). */
+const SCAN_ATTEMPTS = 3;
+
 export class Engine {
   readonly catalog = new Catalog();
   readonly dataDir: string;
@@ -124,6 +127,19 @@ export class Engine {
    * Series with no visible points are omitted. Throws CorruptionError if a needed block is damaged.
    */
   scan(ids: readonly SeriesId[] | Uint32Array, startMs: number, endMs: number): SeriesPoints[] {
+    // A compaction in another thread may retire a segment between the refresh and the read of
+    // one of its blocks (its outputs are already in place by then: compaction.md). The scan
+    // then starts over from a fresh refresh; a file that keeps vanishing is an error.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return this.scanOnce(ids, startMs, endMs);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= SCAN_ATTEMPTS) throw err;
+      }
+    }
+  }
+
+  private scanOnce(ids: readonly SeriesId[] | Uint32Array, startMs: number, endMs: number): SeriesPoints[] {
     this.refresh();
     const wanted = Uint32Array.from(new Set<number>(ids)).sort();
     if (wanted.length === 0 || endMs < startMs) return [];

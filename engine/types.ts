@@ -45,4 +45,14 @@ export interface WriteBatch {
   readonly texts: readonly (string | undefined)[];
   /** Optional per-series time-to-live in seconds (KairosDB `ttl`), parallel to `series`; 0 = none. */
   readonly ttlSeconds?: Uint32Array;
+  /**
+   * Optional: the producer's own dense number for each entry of `series` (parallel to it; extra
+   * entries are ignored), meaningful within `seriesNumbering`. A producer that numbers its series
+   * (a decoder's series cache) promises that within one numbering object a number always names
+   * the same metric and tag set; when it renumbers, it starts a new numbering object. The writer
+   * then finds its own id for a known series with one array read instead of hashing the key.
+   * Both or neither.
+   */
+  readonly seriesNumbers?: Uint32Array;
+  readonly seriesNumbering?: object;
 }

@@ -18,6 +18,11 @@ export const BLOCK_ALIGN_BYTES = 8;
 export const BLOCK_FLAG_LZ4 = 0x01;
 /** More blocks of the same append follow; the batch is visible only once a block without it is. */
 export const BLOCK_FLAG_BATCH_CONTINUES = 0x02;
+/**
+ * Block flag: the runs section is in the run columns layout (docs/format/block.md §Runs), written
+ * from codecs version 3 on; without it, the v1 layout of three varuints per run.
+ */
+export const BLOCK_FLAG_RUN_COLUMNS = 0x04;
 
 // docs/format/segment.md §Footer and trailer
 export const FOOTER_MAGIC = 0x54465453; // "STFT"

@@ -7,7 +7,7 @@ import { ByteReader, ByteWriter } from '../codec/bytes.js';
 import { lz4Compress, lz4Decompress } from '../codec/lz4.js';
 import { decodeSeriesKey, encodeSeriesKey, seriesKeysEnd } from '../catalog/series-key.js';
 import type { SeriesKey } from '../types.js';
-import { decodeBlock } from './block.js';
+import { decodeBlock, decodeRuns } from './block.js';
 import {
   BLOCK_FLAG_BATCH_CONTINUES,
   BLOCK_FLAG_LZ4,
@@ -331,14 +331,7 @@ function decodeBlockPrefix(bytes: Uint8Array, header: BlockHeader): { keys: Uint
   const keysEnd = seriesKeysEnd(raw, 0, header.newSeriesCount, raw.length);
   const r = new ByteReader(raw);
   r.pos = keysEnd;
-  const runRefs = new Uint32Array(header.runCount);
-  let total = 0;
-  for (let i = 0; i < header.runCount; i++) {
-    runRefs[i] = r.varuint();
-    total += r.varuint();
-    r.varuint();
-  }
-  if (total !== header.pointCount) throw new RangeError(`runs hold ${total} points, header says ${header.pointCount}`);
+  const { runRefs } = decodeRuns(r, header);
   // The keys are kept until the reader resolves them. A view when they are most of a payload the
   // block read does not share (LZ4), so a walk allocates no second copy of them (a copy of 65 MB
   // per segment cost the 1 M-series open a full GC; bench/catalog.bench.ts "Engine.open 1M");
@@ -364,7 +357,7 @@ export function encodeFooterAndTrailer(index: SegmentIndex, footerOffset: number
     w.varuint(b.sequence);
     w.varint(b.writtenAtMs);
     w.varuint(b.refs.length);
-    for (const ref of b.refs) w.varuint(ref);
+    w.varuints(b.refs);
   }
   const c = index.compaction;
   if (c) {

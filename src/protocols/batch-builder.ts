@@ -151,6 +151,12 @@ function grownInt32(a: Int32Array, length: number): Int32Array<ArrayBuffer> {
   return next;
 }
 
+function grownUint32(a: Uint32Array, length: number): Uint32Array<ArrayBuffer> {
+  const next = new Uint32Array(length);
+  next.set(a);
+  return next;
+}
+
 /** Limits of a SeriesCache; `trim()` forgets everything once one is passed. */
 export interface SeriesCacheOptions {
   /** Series entries kept. Default 200,000. */
@@ -175,6 +181,11 @@ export class SeriesCache {
   private readonly maxCachedStringBytes: number;
   private bodies = 0;
   private gen = 0;
+  /**
+   * Identity of the current entry numbering (WriteBatch.seriesNumbering): replaced by every
+   * trim(), after which entry numbers name other series.
+   */
+  numbering: object = {};
 
   // Tag sets: id t ↔ tuple [tagCount, k1, v1, …] sorted by key id, in `tuples`.
   private tuples = new Int32Array(4096);
@@ -239,6 +250,7 @@ export class SeriesCache {
     this.entryCount = 0;
     this.entryKeys = [];
     this.gen++;
+    this.numbering = {};
     return true;
   }
 
@@ -414,6 +426,8 @@ export class BatchBuilder {
   // Series of the current batch, parallel: SeriesKey, TTL.
   private batchSeries: SeriesKey[] = [];
   private batchTtl = new Uint32Array(256);
+  /** Cache entry of each batch series (parallel to batchSeries): WriteBatch.seriesNumbers. */
+  private batchEntries = new Uint32Array(256);
   /** Incremented per flush: entry e is in the current batch iff entryEpoch[e] === epoch. */
   private epoch = 1;
   private entryEpoch = new Int32Array(1024);
@@ -558,11 +572,11 @@ export class BatchBuilder {
     const index = this.batchSeries.length;
     this.batchSeries.push(this.cache.keyOf(e));
     if (index === this.batchTtl.length) {
-      const grown = new Uint32Array(index * 2);
-      grown.set(this.batchTtl);
-      this.batchTtl = grown;
+      this.batchTtl = grownUint32(this.batchTtl, index * 2);
+      this.batchEntries = grownUint32(this.batchEntries, index * 2);
     }
     this.batchTtl[index] = ttl;
+    this.batchEntries[index] = e;
     this.entryEpoch[e] = this.epoch;
     this.entryBatchIndex[e] = index;
     return index;
@@ -668,6 +682,9 @@ export class BatchBuilder {
       ints: this.ints,
       texts: this.texts,
       ttlSeconds: this.batchTtl,
+      // Cache entry numbers: the writer maps them to its ids without hashing keys (until trim).
+      seriesNumbers: this.batchEntries,
+      seriesNumbering: this.cache.numbering,
     };
     try {
       this.sink(batch);

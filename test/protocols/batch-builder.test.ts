@@ -167,6 +167,37 @@ describe('BatchBuilder', () => {
     expect(b.strings.size).toBe(0);
   });
 
+  it('numbers batch series by cache entry (WriteBatch.seriesNumbers) and renumbers only under a new numbering after trim', () => {
+    const seen: { numbers: number[]; numbering: object | undefined; keys: string[] }[] = [];
+    const b = new BatchBuilder(
+      (batch) => {
+        seen.push({
+          numbers: Array.from(batch.seriesNumbers!.subarray(0, batch.series.length)),
+          numbering: batch.seriesNumbering,
+          keys: batch.series.map(canonicalSeriesKey),
+        });
+      },
+      { maxCachedSeries: 2 },
+    );
+    const write = (hosts: string[]): void => {
+      for (const host of hosts) {
+        b.selectSeries({ metric: 'm', tags: { host } });
+        b.addFloat(1, 1);
+      }
+      b.flush();
+    };
+    write(['a', 'b', 'c']);
+    write(['c', 'a']);
+    expect(seen[0]!.numbers).toEqual([0, 1, 2]);
+    expect(seen[1]!.numbers).toEqual([2, 0]); // the same series keep their numbers across batches
+    expect(seen[1]!.numbering).toBe(seen[0]!.numbering);
+    b.trimCaches();
+    write(['c']);
+    expect(seen[2]!.numbers).toEqual([0]); // number 0 now names c: only under a new numbering
+    expect(seen[2]!.numbering).not.toBe(seen[0]!.numbering);
+    expect(seen[2]!.keys).toEqual([canonicalSeriesKey({ metric: 'm', tags: { host: 'c' } })]);
+  });
+
   it('builders share the thread cache by default: same SeriesKey object, own batches', () => {
     const a = collect();
     const b = collect();

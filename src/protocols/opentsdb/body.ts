@@ -691,6 +691,9 @@ function copyBatch(b: WriteBatch): WriteBatch {
     ints: b.ints.slice(0, n),
     texts: b.texts.slice(0, n),
     ...(b.ttlSeconds !== undefined ? { ttlSeconds: b.ttlSeconds.slice(0, b.series.length) } : {}),
+    ...(b.seriesNumbers !== undefined && b.seriesNumbering !== undefined
+      ? { seriesNumbers: b.seriesNumbers.slice(0, b.series.length), seriesNumbering: b.seriesNumbering }
+      : {}),
   };
   return copy;
 }

@@ -407,3 +407,34 @@ describe('compaction', () => {
     shard.writer.close();
   });
 });
+
+describe('reads racing a compaction', () => {
+  it('a scan whose segment is retired between its refresh and its block read starts over and sees the same points', () => {
+    const dataDir = tempDir();
+    const writer = ShardWriter.open({ dir: shardDirectory(dataDir, 0), shardId: 0, syncPolicy: 'never', segmentBytes: 64 * 1024 });
+    const points: TestPoint[] = [];
+    for (let t = 0; t < 3000; t++) points.push({ metric: 'race', tags: { h: String(t % 7) }, t, value: t });
+    for (let from = 0; from < points.length; from += 500) writer.append(batchOf(points.slice(from, from + 500)));
+    writer.roll();
+    const faulty = new FaultyFileSystem();
+    const engine = Engine.open({ dataDir, fs: faulty, owner: false });
+    const before = readView(engine, { metric: 'race' }, ...WHOLE_RANGE);
+    expect(viewPoints(before)).toBe(points.length);
+
+    // The next time the scan opens a sealed ingest segment to read a block, compact first: the
+    // file is gone when the open happens (another thread's compaction, in effect).
+    let compactions = 0;
+    faulty.observe = (op, filePath) => {
+      if (op !== 'open' || !filePath.endsWith('.seg') || compactions > 0) return;
+      compactions++;
+      expect(writer.compact({ tombstones: [] }).outputs.length).toBeGreaterThan(0);
+    };
+    const ids = engine.select({ metric: 'race' });
+    const during = engine.scan(ids, ...WHOLE_RANGE);
+    faulty.observe = undefined;
+    expect(compactions).toBe(1);
+    expect(during.reduce((n, s) => n + s.length, 0)).toBe(points.length);
+    expect(readView(engine, { metric: 'race' }, ...WHOLE_RANGE)).toEqual(before);
+    writer.close();
+  });
+});

@@ -1,5 +1,5 @@
-// Every byte example printed in docs/format/primitives.md, block.md, segment.md, series-key.md,
-// compaction.md and tombstones.md, and codecs.md's example taken from the golden fixture (its
+// Every byte example printed in docs/format/primitives.md, block.md (both runs layouts),
+// segment.md, series-key.md, compaction.md and tombstones.md, and codecs.md's example taken from the golden fixture (its
 // other examples: test/engine/codec/format-freeze.test.ts), checked against the engine's encoders
 // and the fixture, so the documents cannot drift from the code.
 import * as fs from 'node:fs';
@@ -10,6 +10,8 @@ import { crc32c } from '../../../engine/codec/crc32c.js';
 import { decodeFloats, encodeFloats } from '../../../engine/codec/floats.js';
 import { lz4Compress, lz4Decompress } from '../../../engine/codec/lz4.js';
 import { canonicalSeriesKey, decodeSeriesKey, encodeSeriesKey, MAX_SERIES_KEY_BYTES } from '../../../engine/catalog/series-key.js';
+import { BlockEncoder, decodeBlock, decodeRuns } from '../../../engine/segment/block.js';
+import { decodeBlockHeader } from '../../../engine/segment/format.js';
 import { encodeTombstone } from '../../../engine/segment/tombstones.js';
 import type { SeriesKey } from '../../../engine/types.js';
 
@@ -280,5 +282,86 @@ describe('docs/format/block.md and segment.md worked examples (fixture bytes)', 
         '00',
       ].join(' '),
     );
+  });
+});
+
+describe('docs/format/block.md §Runs and the run columns worked example (fixture shard 4, codecs 3)', () => {
+  const seg = new Uint8Array(fs.readFileSync(`${FIXTURE}shards/4/0000000000000003.seg`));
+
+  /** The runs section of the block at `at` (its raw bytes), and the same runs in the layout `codecsVersion` writes. */
+  function runsSection(bytes: Uint8Array, at: number, codecsVersion?: 2 | 3): string {
+    let block = bytes.subarray(at, at + new DataView(bytes.buffer, bytes.byteOffset + at).getUint32(8, true));
+    if (codecsVersion !== undefined) {
+      const decoded = decodeBlock(block, block.length);
+      const { header } = decoded;
+      block = new BlockEncoder('fast', codecsVersion).encode(decoded, decoded.newSeries, {
+        firstNewSeriesRef: header.firstNewSeriesRef,
+        sequence: header.sequence,
+        writtenAtMs: header.writtenAtMs,
+        batchContinues: false,
+      });
+    }
+    const header = decodeBlockHeader(block, block.length);
+    if (typeof header === 'string') throw new Error(header);
+    const r = new ByteReader(lz4Decompress(block.subarray(72, 72 + header.payloadStoredBytes), header.payloadRawBytes));
+    for (let i = 0; i < header.newSeriesCount; i++) decodeSeriesKey(r);
+    const start = r.pos;
+    decodeRuns(r, header);
+    return hex(r.buf.subarray(start, r.pos));
+  }
+
+  it('the v1 layout example is block 2 of shards/0/0000000000000001.seg', () => {
+    expect(runsSection(new Uint8Array(fs.readFileSync(`${FIXTURE}shards/0/0000000000000001.seg`)), 464)).toBe('00 02 00 06 01 00');
+  });
+
+  it('block 1 (five new series, one point each): run columns, and the same runs in the v1 layout', () => {
+    expect(seg[64 + 5]).toBe(0x05);
+    expect(runsSection(seg, 64)).toBe('00 00 00 00 00 00 01 00 00');
+    expect(runsSection(seg, 64, 3)).toBe('00 00 00 00 00 00 01 00 00');
+    expect(runsSection(seg, 64, 2)).toBe('00 01 00 01 01 00 02 01 00 03 01 00 04 01 00');
+  });
+
+  it('block 2 at 216: header, raw payload, and its runs in the v1 layout', () => {
+    const at = 216;
+    expect(hex(seg.subarray(at, at + 72))).toBe(
+      [
+        '53 54 42 4B 01 05 00 00 B0 00 00 00 63 00 00 00',
+        '71 00 00 00 07 00 00 00 04 00 00 00 01 00 00 00',
+        'D0 07 00 00 00 00 00 00 A0 0F 00 00 00 00 00 00',
+        '04 00 00 00 00 00 00 00 80 A6 E5 CF 8B 01 00 00',
+        '05 00 00 00 6D 7B D5 F2',
+      ].join(' '),
+    );
+    const raw = lz4Decompress(seg.subarray(at + 72, at + 72 + 99), 113);
+    expect(hex(raw)).toBe(
+      [
+        '08 66 78 2E 72 2E 6D 65 6D 01 04 68 6F 73 74 02 68 30',
+        '06 07 08 03',
+        '01 02 01 03 01',
+        '01 00 3C 00 90 1C',
+        '01 A0 1F D0 0F 9F 1F D0 0F D0 0F 00 EF 2E',
+        '01 00 00 00 01 01 01 00',
+        '00 00 00 00 00 00 00 3E 40 00 00 00 00 00 00 3F 40 00 00 00 00 00 00 24 40 00 00 00 00 00 00 44 40',
+        '00 64 00 00 00 00 00 00 00 65 00 00 00 00 00 00 00 66 00 00 00 00 00 00 00',
+      ].join(' '),
+    );
+    expect([...seg.subarray(at + 72 + 99, at + 176)]).toEqual([0, 0, 0, 0, 0]); // padding: 72 + 99 = 171 → 176
+    const block = decodeBlock(seg.subarray(at, at + 176), 176);
+    expect([...block.runRefs]).toEqual([3, 0, 5, 4]);
+    expect([...block.runPointCounts]).toEqual([2, 1, 3, 1]);
+    expect([...block.runTtlSeconds]).toEqual([0, 60, 0, 3600]);
+    expect(runsSection(seg, at, 2)).toBe('03 02 00 00 01 3C 05 03 00 04 01 90 1C');
+  });
+});
+
+describe('docs/format/compaction.md run columns example (fixture shard 4)', () => {
+  it('the runs section of the compacted block of shards/4/0000000000000002.seg', () => {
+    const seg = new Uint8Array(fs.readFileSync(`${FIXTURE}shards/4/0000000000000002.seg`));
+    const block = decodeBlock(seg.subarray(64), seg.length - 64);
+    expect(block.header).toMatchObject({ flags: 0x05, pointCount: 8, runCount: 4, newSeriesCount: 3, writtenAtMs: 1_700_000_013_500 });
+    const raw = lz4Decompress(seg.subarray(64 + 72, 64 + 72 + block.header.payloadStoredBytes), block.header.payloadRawBytes);
+    const keys = `06 ${hex(new TextEncoder().encode('fx.k.a'))} 00 06 ${hex(new TextEncoder().encode('fx.k.b'))} 00 06 ${hex(new TextEncoder().encode('fx.k.c'))} 00`;
+    expect(hex(raw.subarray(0, 24))).toBe(keys);
+    expect(hex(raw.subarray(24, 24 + 15))).toBe('00 01 00 00 01 03 02 01 02 01 00 78 00 D8 04');
   });
 });

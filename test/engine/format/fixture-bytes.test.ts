@@ -1,6 +1,7 @@
 // Reads the golden fixture test/fixtures/format-v1/ with a minimal reader written from
 // docs/format/*.md alone — DataView reads at the documented offsets, the documented walk and
-// footer payload, the fast column encodings and DecimalPacked — so any difference between the
+// footer payload, both layouts of a block's runs, the fast column encodings and DecimalPacked —
+// so any difference between the
 // documents and the bytes fails here. Only CRC-32C and LZ4 block decompression come from the
 // engine (engine/codec/crc32c.ts, lz4.ts); shard 3's values come from the data set.
 import * as fs from 'node:fs';
@@ -160,7 +161,7 @@ function blockAt(b: Uint8Array, at: number): Block | string {
     writtenAtMs: i64(h, 56),
     firstNewSeriesRef: u32(h, 64),
   };
-  expect(blk.flags & ~0x03).toBe(0);
+  expect(blk.flags & ~0x07).toBe(0); // LZ4, BATCH_CONTINUES, RUN_COLUMNS
   expect(blk.blockBytes).toBe(alignUp8(72 + blk.payloadStoredBytes));
   expect(at + blk.blockBytes).toBeLessThanOrEqual(b.length);
   // CRC over header [0, 68) then [72, blockBytes): payload and padding.
@@ -328,13 +329,54 @@ interface Payload {
   packed?: DecimalPacked;
 }
 
+/**
+ * block.md §Runs. Flag 0x04 clear: (ref, pointCount, ttlSeconds) varuints per run. Set (run
+ * columns): runCount zig-zag varints ref − (previous ref + 1), previous of run 0 = −1; then the
+ * counts and the TTLs, each u8 mode 0 + one varuint for every run, or mode 1 + a varuint per run.
+ */
+function readRuns(c: Cursor, blk: Block): Payload['runs'] {
+  const n = blk.runCount;
+  const runs: Payload['runs'] = [];
+  if ((blk.flags & 0x04) === 0) {
+    for (let i = 0; i < n; i++) runs.push([c.varuint(), c.varuint(), c.varuint()]);
+  } else {
+    const refs: number[] = [];
+    let previous = -1;
+    for (let i = 0; i < n; i++) {
+      const ref = previous + 1 + c.varint();
+      expect(ref >= 0 && ref <= 2 ** 32 - 1).toBe(true);
+      refs.push(ref);
+      previous = ref;
+    }
+    const column = (): number[] => {
+      const mode = c.u8();
+      expect([0, 1]).toContain(mode);
+      const values = mode === 0 ? new Array<number>(n).fill(c.varuint()) : Array.from({ length: n }, () => c.varuint());
+      expect(values.every((v) => v <= 2 ** 32 - 1)).toBe(true);
+      return values;
+    };
+    const counts = column();
+    const ttls = column();
+    refs.forEach((ref, i) => runs.push([ref, counts[i]!, ttls[i]!]));
+  }
+  expect(runs.reduce((sum, r) => sum + r[1], 0)).toBe(blk.pointCount);
+  return runs;
+}
+
+/** The raw bytes of a block's runs section, as hex: after the series definitions, up to the timestamps column. */
+function runsHex(blk: Block): string {
+  const c = new Cursor(blk.raw);
+  for (let i = 0; i < blk.newSeriesCount; i++) c.seriesKey();
+  const start = c.pos;
+  readRuns(c, blk);
+  return [...blk.raw.subarray(start, c.pos)].map((b) => b.toString(16).padStart(2, '0').toUpperCase()).join(' ');
+}
+
 function payload(blk: Block): Payload {
   const c = new Cursor(blk.raw);
   const newSeries: string[] = [];
   for (let i = 0; i < blk.newSeriesCount; i++) newSeries.push(c.seriesKey());
-  const runs: Payload['runs'] = [];
-  for (let i = 0; i < blk.runCount; i++) runs.push([c.varuint(), c.varuint(), c.varuint()]);
-  expect(runs.reduce((n, r) => n + r[1], 0)).toBe(blk.pointCount);
+  const runs = readRuns(c, blk);
   const n = blk.pointCount;
 
   // Timestamps (codecs.md): encoding byte; 1 = delta-of-delta zig-zag varints, 0 = raw i64.
@@ -698,6 +740,125 @@ describe('format-v1 fixture, read with the documented layout', () => {
     });
   });
 
+  it('shards 0–3 (codecs versions 1 and 2): every block has its runs in the v1 layout (flag 0x04 clear)', () => {
+    let blocks = 0;
+    for (const shard of [0, 1, 2, 3]) {
+      for (const name of fs.readdirSync(path.join(FIXTURE, `shards/${shard}`))) {
+        for (const blk of walk(read(`shards/${shard}/${name}`)).blocks) {
+          expect(blk.flags & 0x04).toBe(0);
+          blocks++;
+        }
+      }
+    }
+    expect(blocks).toBe(17); // shard 0: 2 + 4, shard 1: 3, shard 2: 1 + 2 + 1 + 1, shard 3: 3
+  });
+
+  it('shard 4 (codecs version 3): every block has its runs as run columns (flag 0x04)', () => {
+    const names = fs.readdirSync(path.join(FIXTURE, 'shards/4')).sort();
+    expect(names).toEqual(['0000000000000002.seg', '0000000000000003.seg', '0000000000000004.seg']);
+
+    // 0000000000000002.seg: compacted from two appends (T0 + 13 s, T0 + 13.5 s) at T0 + 14 s.
+    const compacted = read('shards/4/0000000000000002.seg');
+    expect(segmentHeader(compacted)).toEqual({ version: 1, kind: 1, shardId: 4, headerBytes: 64, sequence: 2, createdAtMs: T0 + 14_000, capacityBytes: compacted.length });
+    const cFooter = sealed(compacted)!;
+    expect(cFooter.compaction).toEqual({ compactionId: (T0 + 14_000) * 1000, outputIndex: 0, outputCount: 1, sourceSequences: [1] });
+    expect(cFooter.series).toEqual(['fx.k.a{}', 'fx.k.b{}', 'fx.k.c{}']);
+    const cw = walk(compacted);
+    expect(cw.endOffset).toBe(cFooter.footerOffset);
+    expect(cw.blocks.map(fields)).toEqual([
+      { offset: 64, flags: 0x05, pointCount: 8, runCount: 4, newSeriesCount: 3, minTimestampMs: 0, maxTimestampMs: 40, sequence: 2, writtenAtMs: T0 + 13_500, firstNewSeriesRef: 0 },
+    ]);
+    expect(cFooter.blocks.map((e) => e.refs)).toEqual([[0, 0, 1, 2]]);
+    // fx.k.a in two runs (two expiries): ref distance 0 then −1; counts and TTLs per run.
+    expect(runsHex(cw.blocks[0]!)).toBe('00 01 00 00 01 03 02 01 02 01 00 78 00 D8 04');
+    const pc = payload(cw.blocks[0]!);
+    expect(pc.runs).toEqual([
+      [0, 3, 0],
+      [0, 2, 120],
+      [1, 1, 0],
+      [2, 2, 600],
+    ]);
+    expect(pc.timestampsMs).toEqual([0, 10, 20, 30, 40, 5, 7, 8]);
+    expect(pc.values).toEqual([1, 2, 3, 7, 8, 4, 5, 6]);
+
+    // 0000000000000003.seg: sealed ingest, two blocks.
+    const ingest = read('shards/4/0000000000000003.seg');
+    expect(segmentHeader(ingest)).toEqual({ version: 1, kind: 0, shardId: 4, headerBytes: 64, sequence: 3, createdAtMs: T0 + 15_000, capacityBytes: 16384 });
+    const iFooter = sealed(ingest)!;
+    expect(iFooter.compaction).toBeUndefined();
+    expect(iFooter.series).toEqual(['fx.r.cpu{host=h0}', 'fx.r.cpu{host=h1}', 'fx.r.cpu{host=h2}', 'fx.r.cpu{host=h3}', 'fx.r.cpu{host=h4}', 'fx.r.mem{host=h0}']);
+    const iw = walk(ingest);
+    expect(iw.endOffset).toBe(iFooter.footerOffset);
+    expect(iw.blocks.map(fields)).toEqual([
+      { offset: 64, flags: 0x05, pointCount: 5, runCount: 5, newSeriesCount: 5, minTimestampMs: 1000, maxTimestampMs: 1000, sequence: 3, writtenAtMs: T0 + 15_000, firstNewSeriesRef: 0 },
+      { offset: 216, flags: 0x05, pointCount: 7, runCount: 4, newSeriesCount: 1, minTimestampMs: 2000, maxTimestampMs: 4000, sequence: 4, writtenAtMs: T0 + 16_000, firstNewSeriesRef: 5 },
+    ]);
+    expect(iFooter.blocks.map((e) => e.refs)).toEqual([
+      [0, 1, 2, 3, 4],
+      [3, 0, 5, 4],
+    ]);
+    // Block 1: consecutive refs from 0 (distances all 0), uniform counts of 1, uniform TTL 0.
+    expect(runsHex(iw.blocks[0]!)).toBe('00 00 00 00 00 00 01 00 00');
+    expect(payload(iw.blocks[0]!)).toEqual({
+      newSeries: iFooter.series.slice(0, 5),
+      runs: [0, 1, 2, 3, 4].map((ref) => [ref, 1, 0]),
+      timestampsMs: [1000, 1000, 1000, 1000, 1000],
+      kinds: [0, 0, 0, 0, 0],
+      values: [0.5, 1.5, 2.5, 3.5, 4.5],
+    });
+    // Block 2: refs 3, 0, 5, 4 (zig-zag +3, −4, +4, −2), per-run counts and TTLs (3600 = 90 1C).
+    expect(runsHex(iw.blocks[1]!)).toBe('06 07 08 03 01 02 01 03 01 01 00 3C 00 90 1C');
+    expect(payload(iw.blocks[1]!)).toEqual({
+      newSeries: ['fx.r.mem{host=h0}'],
+      runs: [
+        [3, 2, 0],
+        [0, 1, 60],
+        [5, 3, 0],
+        [4, 1, 3600],
+      ],
+      timestampsMs: [2000, 3000, 2000, 2000, 3000, 4000, 2000],
+      kinds: [0, 0, 0, 1, 1, 1, 0],
+      values: [30, 31, 10, 100n, 101n, 102n, 40],
+    });
+
+    // 0000000000000004.seg: active ingest, two blocks then zeros.
+    const active = read('shards/4/0000000000000004.seg');
+    expect(segmentHeader(active)).toEqual({ version: 1, kind: 0, shardId: 4, headerBytes: 64, sequence: 4, createdAtMs: T0 + 17_000, capacityBytes: 16384 });
+    expect(sealed(active)).toBeUndefined();
+    const aw = walk(active);
+    expect(aw.reason).toBe('end of blocks');
+    expect([...active.subarray(aw.endOffset)].every((x) => x === 0)).toBe(true);
+    expect(aw.blocks.map(fields)).toEqual([
+      { offset: 64, flags: 0x05, pointCount: 4, runCount: 2, newSeriesCount: 2, minTimestampMs: 5000, maxTimestampMs: 6000, sequence: 5, writtenAtMs: T0 + 17_000, firstNewSeriesRef: 0 },
+      { offset: 208, flags: 0x05, pointCount: 3, runCount: 3, newSeriesCount: 0, minTimestampMs: 7000, maxTimestampMs: 8000, sequence: 6, writtenAtMs: T0 + 18_000, firstNewSeriesRef: 2 },
+    ]);
+    // Block 3: uniform counts of 2 and a uniform, non-zero TTL (30 s).
+    expect(runsHex(aw.blocks[0]!)).toBe('00 00 00 02 00 1E');
+    expect(payload(aw.blocks[0]!)).toEqual({
+      newSeries: ['fx.r.cpu{host=h1}', 'fx.r.cpu{host=h2}'],
+      runs: [
+        [0, 2, 30],
+        [1, 2, 30],
+      ],
+      timestampsMs: [5000, 6000, 5000, 6000],
+      kinds: [0, 0, 0, 0],
+      values: [11, 12, 21, 22],
+    });
+    // Block 4: no definitions; refs 1, 0, 1 (zig-zag +1, −2, 0): a series listed twice, two runs.
+    expect(runsHex(aw.blocks[1]!)).toBe('02 03 00 00 01 00 00');
+    expect(payload(aw.blocks[1]!)).toEqual({
+      newSeries: [],
+      runs: [
+        [1, 1, 0],
+        [0, 1, 0],
+        [1, 1, 0],
+      ],
+      timestampsMs: [7000, 7000, 8000],
+      kinds: [0, 0, 0],
+      values: [23, 13, 24],
+    });
+  });
+
   it('tombstones.log: two whole records', () => {
     const b = read('tombstones.log');
     const records: unknown[] = [];
@@ -752,6 +913,9 @@ describe('format-v1 fixture, read with the documented layout', () => {
       'shards/3/0000000000000002.seg',
       'shards/3/0000000000000003.seg',
       'shards/3/0000000000000004.seg',
+      'shards/4/0000000000000002.seg',
+      'shards/4/0000000000000003.seg',
+      'shards/4/0000000000000004.seg',
       'tombstones.log',
     ]);
   });

@@ -1,11 +1,12 @@
 // The engine of today reads the committed v1 fixture (test/fixtures/format-v1/, written once by
 // test/fixtures/generate.ts) and sees exactly the data that went in: every value kind, LWW,
-// tombstones, TTL, a two-block batch, compacted segments. Always on a copy: opening may repair.
+// tombstones, TTL, a two-block batch, compacted segments, both layouts of a block's runs (shard 4:
+// run columns, codecs version 3). Always on a copy: opening may repair.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { Engine, ShardWriter, ValueKind, canonicalSeriesKey, shardDirectory, type EngineEvent } from '../../../engine/index.js';
+import { Engine, ShardWriter, ValueKind, canonicalSeriesKey, setCodecsWriteVersion, shardDirectory, type EngineEvent, type WriteBatch } from '../../../engine/index.js';
 import { shard3Gauge, shard3Offset, shard3Span, shard3Uptime } from '../../fixtures/format-v1-data.js';
 import { tempDir } from '../../helpers/tmp.js';
 
@@ -15,6 +16,13 @@ const I64_MIN = -(2n ** 63n);
 const I64_MAX = 2n ** 63n - 1n;
 
 type Value = number | bigint | string | { json: string };
+
+/** Block offsets of an active (unsealed) segment of the fixture: the walk from 64 to the zero tail (see fixture-bytes.test.ts). */
+function blockOffsets(bytes: Buffer): number[] {
+  const out: number[] = [];
+  for (let at = 64; bytes.readUInt32LE(at) === 0x4b425453; at += bytes.readUInt32LE(at + 8)) out.push(at);
+  return out;
+}
 
 function copyFixture(): string {
   const dir = tempDir('strata-format-v1-');
@@ -149,6 +157,51 @@ const EXPECTED: Record<string, [number, Value][]> = {
   'fx.p.uptime{}': shard3Uptime().map((v, i): [number, Value] => [DAY + i * 10_000, v]),
   'fx.p.offset{}': shard3Offset().map((v, i): [number, Value] => [2 * DAY + i * 10_000, v]),
   'fx.p.span{}': shard3Span().map((v, i): [number, Value] => [2 * DAY + i * 10_000, v]),
+  // Shard 4, written with codecs version 3: every block's runs as run columns. A compacted segment
+  // (fx.k.*, fx.k.a in two runs), a sealed and an active ingest segment (fx.r.*).
+  'fx.k.a{}': [
+    [0, 1],
+    [10, 2],
+    [20, 3],
+    [30, 7],
+    [40, 8],
+  ],
+  'fx.k.b{}': [[5, 4]],
+  'fx.k.c{}': [
+    [7, 5],
+    [8, 6],
+  ],
+  'fx.r.cpu{host=h0}': [
+    [1000, 0.5],
+    [2000, 10],
+  ],
+  'fx.r.cpu{host=h1}': [
+    [1000, 1.5],
+    [5000, 11],
+    [6000, 12],
+    [7000, 13],
+  ],
+  'fx.r.cpu{host=h2}': [
+    [1000, 2.5],
+    [5000, 21],
+    [6000, 22],
+    [7000, 23],
+    [8000, 24],
+  ],
+  'fx.r.cpu{host=h3}': [
+    [1000, 3.5],
+    [2000, 30],
+    [3000, 31],
+  ],
+  'fx.r.cpu{host=h4}': [
+    [1000, 4.5],
+    [2000, 40],
+  ],
+  'fx.r.mem{host=h0}': [
+    [2000, 100n],
+    [3000, 101n],
+    [4000, 102n],
+  ],
 };
 
 describe('format-v1 fixture, read by today\'s engine', () => {
@@ -165,8 +218,9 @@ describe('format-v1 fixture, read by today\'s engine', () => {
   it('the catalog sees every series of every shard', () => {
     const engine = Engine.open({ dataDir: copyFixture(), owner: false, nowMs: () => T0 });
     try {
-      expect(engine.shardIds()).toEqual([0, 1, 2, 3]);
-      expect(engine.catalog.select({}).length).toBe(24);
+      expect(engine.shardIds()).toEqual([0, 1, 2, 3, 4]);
+      expect(engine.catalog.select({}).length).toBe(33);
+      expect(engine.catalog.select({ metric: 'fx.r.cpu' }).length).toBe(5);
       expect(engine.catalog.select({ metric: 'fx.float' }).length).toBe(2);
       expect(engine.catalog.select({ metric: 'fx.float', tags: { host: ['a'] } }).length).toBe(1);
       expect(engine.tombstones).toEqual([
@@ -193,6 +247,30 @@ describe('format-v1 fixture, read by today\'s engine', () => {
     expect(readAll(dir, T0 + 39_000).get('fx.d.keep{}')).toEqual([[50, 1n]]);
   });
 
+  it('TTLs stored in run columns (shard 4): uniform and per run, ingest and compacted', () => {
+    const dir = copyFixture();
+    const h1 = EXPECTED['fx.r.cpu{host=h1}']!;
+    const h2 = EXPECTED['fx.r.cpu{host=h2}']!;
+    // Block 3 of the active segment: a uniform 30 s TTL from T0 + 17 s on h1 and h2.
+    let got = readAll(dir, T0 + 47_000 - 1);
+    expect([got.get('fx.r.cpu{host=h1}'), got.get('fx.r.cpu{host=h2}')]).toEqual([h1, h2]);
+    got = readAll(dir, T0 + 47_000);
+    expect(got.get('fx.r.cpu{host=h1}')).toEqual([h1[0], h1[3]]);
+    expect(got.get('fx.r.cpu{host=h2}')).toEqual([h2[0], h2[3], h2[4]]);
+    // Block 2 of the sealed segment, per-run TTLs: h0 60 s, h4 3600 s from T0 + 16 s; h3 none.
+    expect(readAll(dir, T0 + 76_000 - 1).get('fx.r.cpu{host=h0}')).toEqual(EXPECTED['fx.r.cpu{host=h0}']);
+    got = readAll(dir, T0 + 76_000);
+    expect(got.get('fx.r.cpu{host=h0}')).toEqual([[1000, 0.5]]);
+    expect(got.get('fx.r.cpu{host=h4}')).toEqual(EXPECTED['fx.r.cpu{host=h4}']);
+    expect(readAll(dir, T0 + 3_616_000).get('fx.r.cpu{host=h4}')).toEqual([[1000, 4.5]]);
+    expect(readAll(dir, T0 + 3_616_000).get('fx.r.cpu{host=h3}')).toEqual(EXPECTED['fx.r.cpu{host=h3}']);
+    // The compacted block: fx.k.a's second run (120 s from T0 + 13.5 s), fx.k.c's 600 s re-based.
+    expect(readAll(dir, T0 + 133_500 - 1).get('fx.k.a{}')).toEqual(EXPECTED['fx.k.a{}']);
+    expect(readAll(dir, T0 + 133_500).get('fx.k.a{}')).toEqual(EXPECTED['fx.k.a{}']!.slice(0, 3));
+    expect(readAll(dir, T0 + 613_500 - 1).get('fx.k.c{}')).toEqual(EXPECTED['fx.k.c{}']);
+    expect(readAll(dir, T0 + 613_500).has('fx.k.c{}')).toBe(false);
+  });
+
   it('a time range selects by timestamp, negative and zero included', () => {
     const got = readAll(copyFixture(), T0 + 10_000, -1000, 0);
     expect(got.get('fx.float{dc=eu,host=a}')).toEqual([
@@ -215,12 +293,12 @@ describe('format-v1 fixture, read by today\'s engine', () => {
   it('opening the shards finds nothing to repair and changes no byte', () => {
     const dir = copyFixture();
     const events: EngineEvent[] = [];
-    for (const shardId of [0, 1, 2, 3]) {
+    for (const shardId of [0, 1, 2, 3, 4]) {
       const w = ShardWriter.open({ dir: shardDirectory(dir, shardId), shardId, syncPolicy: 'never', log: (e) => events.push(e) });
       w.close();
     }
     expect(events.filter((e) => e.level !== 'info')).toEqual([]);
-    for (const rel of ['shards/0/0000000000000001.seg', 'shards/0/0000000000000002.seg', 'shards/1/0000000000000003.seg', 'shards/2/0000000000000002.seg', 'shards/2/0000000000000003.seg', 'shards/3/0000000000000002.seg', 'shards/3/0000000000000004.seg']) {
+    for (const rel of ['shards/0/0000000000000001.seg', 'shards/0/0000000000000002.seg', 'shards/1/0000000000000003.seg', 'shards/2/0000000000000002.seg', 'shards/2/0000000000000003.seg', 'shards/3/0000000000000002.seg', 'shards/3/0000000000000004.seg', 'shards/4/0000000000000002.seg', 'shards/4/0000000000000003.seg', 'shards/4/0000000000000004.seg']) {
       expect(Buffer.compare(fs.readFileSync(path.join(dir, rel)), fs.readFileSync(path.join(FIXTURE, rel))), rel).toBe(0);
     }
     expect(fs.existsSync(path.join(dir, 'shards/0/quarantine'))).toBe(false);
@@ -250,14 +328,49 @@ describe('format-v1 fixture, read by today\'s engine', () => {
   });
 });
 
+describe('one segment holding blocks of both runs layouts', () => {
+  const point = (metric: string, t: number, v: number): WriteBatch => ({
+    length: 1,
+    series: [{ metric, tags: {} }],
+    seriesIndex: Uint32Array.of(0),
+    timestampsMs: Float64Array.of(t),
+    kinds: Uint8Array.of(ValueKind.Float64),
+    floats: Float64Array.of(v),
+    ints: new BigInt64Array(1),
+    texts: [],
+  });
+  /** Flags byte of every block of an active segment. */
+  const flagsOf = (bytes: Buffer): number[] => blockOffsets(bytes).map((at) => bytes[at + 5]!);
+
+  for (const [shardId, heldTo, flags] of [
+    [0, 3, [0x01, 0x01, 0x03, 0x01, 0x05]], // shard 0's active segment (v1 layout) continued by codecs 3
+    [4, 2, [0x05, 0x05, 0x01]], // shard 4's active segment (run columns) continued by a writer held to codecs 2
+  ] as const) {
+    it(`shard ${shardId}'s active segment continued by a writer of codecs version ${heldTo}: every block reads back`, () => {
+      const dir = copyFixture();
+      const before = setCodecsWriteVersion(heldTo); // before the open: the writer's encoder takes it then
+      try {
+        const w = ShardWriter.open({ dir: shardDirectory(dir, shardId), shardId, syncPolicy: 'never', nowMs: () => T0 + 20_000 });
+        w.append(point('fx.mixed.layouts', 9, 99));
+        w.close();
+      } finally {
+        setCodecsWriteVersion(before);
+      }
+      const file = path.join(dir, `shards/${shardId}/${shardId === 0 ? '0000000000000002' : '0000000000000004'}.seg`);
+      expect(flagsOf(fs.readFileSync(file))).toEqual(flags);
+      const got = readAll(dir, T0 + 30_000);
+      expect(got.get('fx.mixed.layouts{}')).toEqual([[9, 99]]);
+      expect(got.get(shardId === 0 ? 'fx.bulk{}' : 'fx.r.cpu{host=h2}')).toEqual(EXPECTED[shardId === 0 ? 'fx.bulk{}' : 'fx.r.cpu{host=h2}']);
+      // The writer's recovery reads the mixed segment without repairing anything.
+      const events: EngineEvent[] = [];
+      ShardWriter.open({ dir: shardDirectory(dir, shardId), shardId, syncPolicy: 'never', log: (e) => events.push(e) }).close();
+      expect(events.filter((e) => e.level !== 'info')).toEqual([]);
+    });
+  }
+});
+
 describe('recovery rules of docs/format/segment.md, on the fixture', () => {
   const ACTIVE = 'shards/0/0000000000000002.seg';
-  /** Block offsets of the fixture's active segment (see fixture-bytes.test.ts). */
-  function blockOffsets(bytes: Buffer): number[] {
-    const out: number[] = [];
-    for (let at = 64; bytes.readUInt32LE(at) === 0x4b425453; at += bytes.readUInt32LE(at + 8)) out.push(at);
-    return out;
-  }
   function recover(dir: string): EngineEvent[] {
     const events: EngineEvent[] = [];
     ShardWriter.open({ dir: shardDirectory(dir, 0), shardId: 0, syncPolicy: 'never', log: (e) => events.push(e) }).close();

@@ -198,7 +198,7 @@ function canonical(key: Key): string {
 // codecs.md
 // =================================================================================================
 
-/** Which encoding each column of a block used, e.g. "floats:Gorilla". */
+/** Which encoding each column of a block used, e.g. "floats:Gorilla", and its runs layout, e.g. "runs:columns". */
 type Encodings = Set<string>;
 
 function timestampsColumn(c: Cursor, n: number, seen: Encodings): number[] {
@@ -402,6 +402,47 @@ interface Block {
   readonly encodings: Encodings;
 }
 
+/** §Runs, v1 layout (flag RUN_COLUMNS clear): varuint ref, pointCount, ttlSeconds per run. */
+function runTriples(c: Cursor, runCount: number, seen: Encodings): Run[] {
+  seen.add('runs:v1');
+  const runs: Run[] = [];
+  for (let i = 0; i < runCount; i++) runs.push({ ref: c.varuint(), count: c.varuint(), ttlSeconds: c.varuint() });
+  return runs;
+}
+
+const U32_MAX = 2 ** 32 - 1;
+
+/**
+ * §Runs, run columns layout (flag RUN_COLUMNS set): runCount zig-zag varints, each the ref minus
+ * (the previous run's ref + 1), run 0's previous ref being −1; then the point counts and the TTL
+ * seconds, each a run column: u8 mode 0 + one varuint for every run, or mode 1 + one per run.
+ * A ref outside 0 … 2^32 − 1, a value above 2^32 − 1 or another mode is corruption.
+ */
+function runColumns(c: Cursor, runCount: number, seen: Encodings): Run[] {
+  seen.add('runs:columns');
+  const refs: number[] = [];
+  let previous = -1;
+  for (let i = 0; i < runCount; i++) {
+    const ref = previous + 1 + c.varint();
+    if (ref < 0 || ref > U32_MAX) throw new RangeError(`run ${i}: ref ${ref} out of range`);
+    refs.push(ref);
+    previous = ref;
+  }
+  const column = (what: string): number[] => {
+    const mode = c.u8();
+    let values: number[];
+    if (mode === 0) values = new Array<number>(runCount).fill(c.varuint());
+    else if (mode === 1) values = Array.from({ length: runCount }, () => c.varuint());
+    else throw new RangeError(`run ${what}: unknown mode ${mode}`);
+    if (values.some((v) => v > U32_MAX)) throw new RangeError(`run ${what}: value above 2^32 − 1`);
+    seen.add(`${what}:${mode === 0 ? 'uniform' : 'perRun'}`);
+    return values;
+  };
+  const counts = column('runCounts');
+  const ttls = column('runTtls');
+  return refs.map((ref, i) => ({ ref, count: counts[i]!, ttlSeconds: ttls[i]! }));
+}
+
 /** The block at `at`, or the reason a walk stops there. */
 function block(b: Uint8Array, at: number): Block | string {
   if (b.length - at < 72) return 'truncated block header';
@@ -429,7 +470,7 @@ function block(b: Uint8Array, at: number): Block | string {
   if (at + blockBytes > b.length) return 'block runs past the end';
   if (crc !== crc32c(b.subarray(at, at + 68), b.subarray(at + 72, at + blockBytes))) return 'block CRC mismatch';
   expect(reserved).toBe(0);
-  expect(flags & ~0x03).toBe(0);
+  expect(flags & ~0x07).toBe(0); // LZ4 0x01, BATCH_CONTINUES 0x02, RUN_COLUMNS 0x04
   expect(b.subarray(at + 72 + payloadStoredBytes, at + blockBytes).every((x) => x === 0)).toBe(true);
 
   const stored = b.subarray(at + 72, at + 72 + payloadStoredBytes);
@@ -438,8 +479,7 @@ function block(b: Uint8Array, at: number): Block | string {
   const encodings: Encodings = new Set();
   const newSeries: Key[] = [];
   for (let i = 0; i < newSeriesCount; i++) newSeries.push(seriesKey(c));
-  const runs: Run[] = [];
-  for (let i = 0; i < runCount; i++) runs.push({ ref: c.varuint(), count: c.varuint(), ttlSeconds: c.varuint() });
+  const runs = flags & 0x04 ? runColumns(c, runCount, encodings) : runTriples(c, runCount, encodings);
   expect(runs.reduce((n, r) => n + r.count, 0)).toBe(pointCount);
   const timestampsMs = timestampsColumn(c, pointCount, encodings);
 
@@ -1000,6 +1040,91 @@ const SHARD2_SOURCE: Append[] = [
   },
 ];
 
+/**
+ * The codecs version each shard was written with (format-v1-data.ts): from 3 on, every block the
+ * shard's writers wrote — ingest and compacted — has flag RUN_COLUMNS and run columns.
+ */
+const CODECS_VERSION_BY_SHARD = [1, 1, 1, 2, 3];
+const runColumnsFlag = (shardId: number): number => (CODECS_VERSION_BY_SHARD[shardId]! >= 3 ? 0x04 : 0);
+
+/** Shard 4, codecs version 3: two appends, sealed, compacted at T0 + 14 s into segment 2. */
+const SHARD4_SOURCE: Append[] = [
+  {
+    shardId: 4,
+    writtenAtMs: T0 + 13_000,
+    sequence: 1,
+    series: [k('fx.k.a'), k('fx.k.b'), k('fx.k.c')],
+    ttlSeconds: [0, 0, 600],
+    points: [
+      [0, 0, 1],
+      [0, 10, 2],
+      [0, 20, 3],
+      [1, 5, 4],
+      [2, 7, 5],
+      [2, 8, 6],
+    ],
+  },
+  {
+    shardId: 4,
+    writtenAtMs: T0 + 13_500,
+    sequence: 2,
+    series: [k('fx.k.a')],
+    ttlSeconds: [120],
+    points: [
+      [0, 30, 7],
+      [0, 40, 8],
+    ],
+  },
+];
+const SHARD4_COMPACTION: Compaction = { nowMs: T0 + 14_000, firstOutputSequence: 2, sourceSequences: [1], tombstones: [], compactionId: (T0 + 14_000) * 1000 };
+
+const cpu = (host: string): Key => k('fx.r.cpu', { host });
+/** Shard 4's appends after the compaction: segment 3 (sealed after two appends), then segment 4 (active). */
+const SHARD4: Append[] = [
+  { shardId: 4, writtenAtMs: T0 + 15_000, sequence: 3, series: [cpu('h0'), cpu('h1'), cpu('h2'), cpu('h3'), cpu('h4')], points: [0, 1, 2, 3, 4].map((s) => [s, 1000, s + 0.5] as const) },
+  {
+    shardId: 4,
+    writtenAtMs: T0 + 16_000,
+    sequence: 4,
+    series: [cpu('h3'), cpu('h0'), k('fx.r.mem', { host: 'h0' }), cpu('h4')],
+    ttlSeconds: [0, 60, 0, 3600],
+    points: [
+      [0, 2000, 30],
+      [0, 3000, 31],
+      [1, 2000, 10],
+      [2, 2000, 100n],
+      [2, 3000, 101n],
+      [2, 4000, 102n],
+      [3, 2000, 40],
+    ],
+  },
+  {
+    shardId: 4,
+    writtenAtMs: T0 + 17_000,
+    sequence: 5,
+    series: [cpu('h1'), cpu('h2')],
+    ttlSeconds: [30, 30],
+    points: [
+      [0, 5000, 11],
+      [0, 6000, 12],
+      [1, 5000, 21],
+      [1, 6000, 22],
+    ],
+  },
+  {
+    shardId: 4,
+    writtenAtMs: T0 + 18_000,
+    sequence: 6,
+    series: [cpu('h2'), cpu('h1'), cpu('h2')],
+    points: [
+      [0, 7000, 23],
+      [1, 7000, 13],
+      [2, 8000, 24],
+    ],
+  },
+];
+const SHARD4_SEGMENTS = [SHARD4.slice(0, 2), SHARD4.slice(2)];
+
 /** The deletes in tombstones.log (Engine.delete at T0 + 2 s). */
 const LOGGED_TOMBSTONES: Tombstone[] = [
   { createdAtMs: T0 + 2000, startMs: -500, endMs: 500, metric: 'fx.float', tags: [['host', ['a']]] },
@@ -1053,8 +1178,9 @@ interface Write {
 
 /**
  * block.md: an append of more than 65 536 points is cut, in input order, into blocks of 65 536
- * (BATCH_CONTINUES on all but the last); a block holds one run per series, its points sorted by
- * time with equal timestamps in write order.
+ * (BATCH_CONTINUES on all but the last; RUN_COLUMNS on all from codecs version 3); a block holds
+ * one run per entry of the append's series list, its points sorted by time with equal timestamps
+ * in write order.
  */
 function ingestBlocks(append: Append): { blocks: ExpectedBlock[]; writes: Write[] } {
   const blocks: ExpectedBlock[] = [];
@@ -1074,7 +1200,7 @@ function ingestBlocks(append: Append): { blocks: ExpectedBlock[]; writes: Write[
         writes.push({ key, t, value, writtenAtMs: append.writtenAtMs, sequence: append.sequence + c, order: writes.length, expiresAtMs });
       }
     });
-    blocks.push({ flags: c < chunks - 1 ? 0x03 : 0x01, sequence: append.sequence + c, writtenAtMs: append.writtenAtMs, runs });
+    blocks.push({ flags: (c < chunks - 1 ? 0x03 : 0x01) | runColumnsFlag(append.shardId), sequence: append.sequence + c, writtenAtMs: append.writtenAtMs, runs });
   }
   return { blocks, writes };
 }
@@ -1084,7 +1210,7 @@ function ingestBlocks(append: Append): { blocks: ExpectedBlock[]; writes: Write[
  * partition; series by canonical string; per timestamp the newest version, plus older ones that
  * outlive every newer one kept; runs per expiry; blocks cut at 65 536 points (never between two
  * versions of one timestamp), or at a series boundary from 32 768; TTL re-based on the block's
- * writtenAtMs.
+ * writtenAtMs; flags LZ4, plus RUN_COLUMNS from codecs version 3.
  */
 function compact(sources: readonly Append[], spec: Compaction): { header: SegmentHeader; compaction: CompactionInfo; blocks: ExpectedBlock[] }[] {
   const writes = sources.flatMap((a) => ingestBlocks(a).writes).map((w, order) => ({ ...w, order }));
@@ -1108,7 +1234,7 @@ function compact(sources: readonly Append[], spec: Compaction): { header: Segmen
       const writtenAtMs = all.reduce((m, w) => Math.max(m, w.writtenAtMs), -Infinity);
       const sequence = all.reduce((m, w) => Math.max(m, w.sequence), 0);
       blocks.push({
-        flags: 0x01,
+        flags: 0x01 | runColumnsFlag(sources[0]!.shardId),
         sequence,
         writtenAtMs,
         runs: pending.map((r) => ({
@@ -1244,7 +1370,7 @@ describe('an independent reader written from docs/format/ reads the v1 fixture',
   });
 
   it('finds every shard and segment of the data directory', () => {
-    expect([...data.shards.keys()]).toEqual([0, 1, 2, 3]);
+    expect([...data.shards.keys()]).toEqual([0, 1, 2, 3, 4]);
     const summary = [...data.shards].map(([shard, segs]) =>
       segs.map(({ name, segment: s }) => ({ shard, name, kind: s.header.kind, sealed: s.footer !== undefined, blocks: s.blocks.length })),
     );
@@ -1256,6 +1382,11 @@ describe('an independent reader written from docs/format/ reads the v1 fixture',
       [2, 3, 4].map((seq) => ({ shard: 1, name: `000000000000000${seq}.seg`, kind: 1, sealed: true, blocks: 1 })),
       [2, 3, 4, 5].map((seq) => ({ shard: 2, name: `000000000000000${seq}.seg`, kind: 1, sealed: true, blocks: seq === 3 ? 2 : 1 })),
       [2, 3, 4].map((seq) => ({ shard: 3, name: `000000000000000${seq}.seg`, kind: 1, sealed: true, blocks: 1 })),
+      [
+        { shard: 4, name: '0000000000000002.seg', kind: 1, sealed: true, blocks: 1 },
+        { shard: 4, name: '0000000000000003.seg', kind: 0, sealed: true, blocks: 2 },
+        { shard: 4, name: '0000000000000004.seg', kind: 0, sealed: false, blocks: 2 },
+      ],
     ]);
   });
 
@@ -1272,13 +1403,94 @@ describe('an independent reader written from docs/format/ reads the v1 fixture',
   });
 
   it('ingest blocks hold exactly the appends of the data set', () => {
-    data.shards.get(0)!.forEach(({ segment: seg }, i) => {
-      const want = SHARD0_SEGMENTS[i]!.flatMap((a) => ingestBlocks(a).blocks);
-      const got = seg.blocks.map((blk) => asExpected(seg, blk));
-      // The order of runs in an ingest block is not part of the format: compare them by series.
-      const sorted = (blocks: ExpectedBlock[]): ExpectedBlock[] => blocks.map((b) => ({ ...b, runs: [...b.runs].sort(byName) }));
-      expect(sorted(got)).toEqual(sorted(want));
-    });
+    for (const [shardId, segments] of [
+      [0, SHARD0_SEGMENTS],
+      [4, SHARD4_SEGMENTS],
+    ] as const) {
+      const ingest = data.shards.get(shardId)!.filter(({ segment: seg }) => seg.header.kind === 0);
+      expect(ingest.length).toBe(segments.length);
+      ingest.forEach(({ segment: seg }, i) => {
+        const want = segments[i]!.flatMap((a) => ingestBlocks(a).blocks);
+        const got = seg.blocks.map((blk) => asExpected(seg, blk));
+        // The order of runs in an ingest block is not part of the format: compare them by series.
+        const sorted = (blocks: ExpectedBlock[]): ExpectedBlock[] => blocks.map((b) => ({ ...b, runs: [...b.runs].sort(byName) }));
+        expect(sorted(got)).toEqual(sorted(want));
+      });
+    }
+  });
+
+  it('shard 4 (codecs version 3): run columns in every block, refs as the appends defined them', () => {
+    const [compacted, sealed, active] = data.shards.get(4)!.map((s) => s.segment);
+    expect(sealed!.header).toEqual({ kind: 0, shardId: 4, sequence: 3, createdAtMs: T0 + 15_000, capacityBytes: 16_384 });
+    expect(sealed!.size).toBe(sealed!.footer!.footerOffset + sealed!.footer!.footerBytes + 16);
+    expect(active!.header).toEqual({ kind: 0, shardId: 4, sequence: 4, createdAtMs: T0 + 17_000, capacityBytes: 16_384 });
+    expect(active!.stopReason).toBe('end of blocks');
+    const runs = (seg: Segment): [number, number, number][][] => seg.blocks.map((blk) => blk.runs.map((r) => [r.ref, r.count, r.ttlSeconds]));
+    // One series in two runs (two expiries); TTLs re-based on the block's writtenAtMs.
+    expect(runs(compacted!)).toEqual([
+      [
+        [0, 3, 0],
+        [0, 2, 120],
+        [1, 1, 0],
+        [2, 2, 600],
+      ],
+    ]);
+    // Consecutive refs with uniform columns; then refs backwards and jumping with per-run columns.
+    expect(runs(sealed!)).toEqual([
+      [0, 1, 2, 3, 4].map((ref) => [ref, 1, 0]),
+      [
+        [3, 2, 0],
+        [0, 1, 60],
+        [5, 3, 0],
+        [4, 1, 3600],
+      ],
+    ]);
+    expect(sealed!.series.map(canonical)).toEqual([...[0, 1, 2, 3, 4].map((h) => `fx.r.cpu{host=h${h}}`), 'fx.r.mem{host=h0}']);
+    // A new segment numbers its series from 0 again; block 4 defines none and lists h2 twice.
+    expect(runs(active!)).toEqual([
+      [
+        [0, 2, 30],
+        [1, 2, 30],
+      ],
+      [
+        [1, 1, 0],
+        [0, 1, 0],
+        [1, 1, 0],
+      ],
+    ]);
+    expect(active!.series.map(canonical)).toEqual(['fx.r.cpu{host=h1}', 'fx.r.cpu{host=h2}']);
+  });
+
+  it('each shard\'s blocks use the runs layout of its codecs version', () => {
+    for (const [shardId, segs] of data.shards) {
+      for (const { segment: seg } of segs) {
+        for (const blk of seg.blocks) {
+          const columns = CODECS_VERSION_BY_SHARD[shardId]! >= 3;
+          expect(blk.flags & 0x04).toBe(columns ? 0x04 : 0);
+          expect(blk.encodings.has(columns ? 'runs:columns' : 'runs:v1')).toBe(true);
+          expect(blk.encodings.has(columns ? 'runs:v1' : 'runs:columns')).toBe(false);
+        }
+      }
+    }
+  });
+
+  it('its own run columns reader rejects what block.md calls corruption', () => {
+    const runsOf = (runCount: number, ...bytes: number[]): Run[] => {
+      const c = new Cursor(Uint8Array.from(bytes));
+      const runs = runColumns(c, runCount, new Set());
+      expect(c.left).toBe(0);
+      return runs;
+    };
+    expect(runsOf(2, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00)).toEqual([
+      { ref: 0, count: 1, ttlSeconds: 0 },
+      { ref: 1, count: 1, ttlSeconds: 0 },
+    ]);
+    expect(runsOf(0, 0x00, 0x00, 0x00, 0x00)).toEqual([]);
+    expect(() => runsOf(1, 0x01, 0x00, 0x01, 0x00, 0x00)).toThrow(/out of range/); // ref −1
+    expect(() => runsOf(1, 0x80, 0x80, 0x80, 0x80, 0x20, 0x00, 0x01, 0x00, 0x00)).toThrow(/out of range/); // ref 2^32
+    expect(runsOf(1, 0xfe, 0xff, 0xff, 0xff, 0x1f, 0x00, 0x01, 0x00, 0x00)[0]!.ref).toBe(U32_MAX); // the largest ref
+    expect(() => runsOf(1, 0x00, 0x02, 0x01, 0x00, 0x00)).toThrow(/unknown mode 2/);
+    expect(() => runsOf(1, 0x00, 0x00, 0x80, 0x80, 0x80, 0x80, 0x10, 0x00, 0x00)).toThrow(/above/); // count 2^32
   });
 
   it('compacted segments are what compaction.md says compacting the source appends gives', () => {
@@ -1286,19 +1498,21 @@ describe('an independent reader written from docs/format/ reads the v1 fixture',
       [1, SHARD1_SOURCE, SHARD1_COMPACTION],
       [2, SHARD2_SOURCE, SHARD2_COMPACTION],
       [3, SHARD3_SOURCE, SHARD3_COMPACTION],
+      [4, SHARD4_SOURCE, SHARD4_COMPACTION],
     ] as const) {
       const want = compact(sources, spec);
-      const got = data.shards.get(shardId)!.map(({ segment: seg }) => ({
+      const outputs = data.shards.get(shardId)!.filter(({ segment: seg }) => seg.header.kind === 1);
+      const got = outputs.map(({ segment: seg }) => ({
         header: { ...seg.header, capacityBytes: -1 },
         compaction: seg.footer!.compaction!,
         blocks: seg.blocks.map((blk) => asExpected(seg, blk)),
       }));
       expect(got).toEqual(want);
-      for (const { segment: seg } of data.shards.get(shardId)!) expect(seg.header.capacityBytes).toBe(seg.size);
+      for (const { segment: seg } of outputs) expect(seg.header.capacityBytes).toBe(seg.size);
     }
   });
 
-  it('uses every encoding the fixture\'s writers produce (codecs versions 1 and 2)', () => {
+  it('uses every encoding and runs layout the fixture\'s writers produce (codecs versions 1, 2 and 3)', () => {
     const seen = new Set<string>();
     for (const segs of data.shards.values()) for (const { segment: seg } of segs) for (const blk of seg.blocks) for (const e of blk.encodings) seen.add(e);
     expect([...seen].sort()).toEqual([
@@ -1309,6 +1523,12 @@ describe('an independent reader written from docs/format/ reads the v1 fixture',
       'ints:DeltaZigzag',
       'ints:Raw',
       'json:Dictionary',
+      'runCounts:perRun',
+      'runCounts:uniform',
+      'runTtls:perRun',
+      'runTtls:uniform',
+      'runs:columns',
+      'runs:v1',
       'strings:Dictionary',
       'timestamps:DeltaOfDelta',
     ]);
@@ -1321,11 +1541,12 @@ describe('an independent reader written from docs/format/ reads the v1 fixture',
   it('what a reader shows (README checklist 7–8) is the data set after deletes, TTL and LWW', () => {
     // The data set's own semantics: every write of shard 0 and what the compactions kept, hidden
     // by the logged deletes and TTL, the newest write of each timestamp winning.
-    const modelPoints: StoredPoint[] = SHARD0.flatMap((a) => ingestBlocks(a).writes.map((w) => ({ ...w, shardId: 0, position: w.order })));
+    const modelPoints: StoredPoint[] = [...SHARD0, ...SHARD4].flatMap((a) => ingestBlocks(a).writes.map((w) => ({ ...w, shardId: a.shardId, position: w.order })));
     for (const [shardId, sources, spec] of [
       [1, SHARD1_SOURCE, SHARD1_COMPACTION],
       [2, SHARD2_SOURCE, SHARD2_COMPACTION],
       [3, SHARD3_SOURCE, SHARD3_COMPACTION],
+      [4, SHARD4_SOURCE, SHARD4_COMPACTION],
     ] as const) {
       const keys = new Map(sources.flatMap((a) => a.series).map((key) => [canonical(key), key]));
       for (const out of compact(sources, spec)) {
@@ -1379,5 +1600,30 @@ describe('an independent reader written from docs/format/ reads the v1 fixture',
     expect(got.get('fx.p.span{}')!.map(([, v]) => v)).toEqual(SHARD3_SPAN);
     expect(visible(stored, data.tombstones, T0 + 3_600_000).has('fx.ttl{host=a}')).toBe(false);
     expect(visible(stored, data.tombstones, T0 + 68_000).get('fx.d.ttl{}')!.map(([t]) => t)).toEqual([200, 300, 400]);
+    // Shard 4 (run columns): the TTLs of the per-run and uniform columns, and a series over both segments.
+    expect(got.get('fx.r.cpu{host=h2}')).toEqual([
+      [1000, 2.5],
+      [5000, 21],
+      [6000, 22],
+      [7000, 23],
+      [8000, 24],
+    ]);
+    expect(got.get('fx.r.mem{host=h0}')).toEqual([
+      [2000, 100n],
+      [3000, 101n],
+      [4000, 102n],
+    ]);
+    expect(got.get('fx.k.a{}')!.map(([t]) => t)).toEqual([0, 10, 20, 30, 40]);
+    const later = visible(stored, data.tombstones, T0 + 68_000);
+    expect(later.get('fx.r.cpu{host=h1}')).toEqual([
+      [1000, 1.5],
+      [7000, 13],
+    ]); // the 30 s TTL of block 3 (T0 + 17 s) has run out
+    expect(later.get('fx.r.cpu{host=h0}')).toEqual([
+      [1000, 0.5],
+      [2000, 10],
+    ]); // 60 s from T0 + 16 s: still there
+    expect(visible(stored, data.tombstones, T0 + 3_600_000).get('fx.r.cpu{host=h0}')).toEqual([[1000, 0.5]]);
+    expect(visible(stored, data.tombstones, T0 + 3_600_000).get('fx.k.a{}')!.map(([t]) => t)).toEqual([0, 10, 20]); // 120 s run gone
   });
 });

@@ -7,14 +7,17 @@ import { ByteWriter } from '../../../engine/codec/bytes.js';
 import { MAX_SERIES_KEY_BYTES, encodeSeriesKey } from '../../../engine/catalog/series-key.js';
 import { DEFAULT_PARTITION_MS } from '../../../engine/compact/compaction.js';
 import { LATEST_CODECS_VERSION } from '../../../engine/codec/codecs-version.js';
+import { lz4Decompress } from '../../../engine/codec/lz4.js';
 import { DECIMAL_PACKED_GROUP_FIELDS, DECIMAL_PACKED_MAX_WIDTH, FloatEncoding } from '../../../engine/codec/floats.js';
 import { IntEncoding } from '../../../engine/codec/ints.js';
 import { StringEncoding } from '../../../engine/codec/strings.js';
+import { BlockEncoder } from '../../../engine/segment/block.js';
 import { TimestampEncoding } from '../../../engine/codec/timestamps.js';
 import {
   BLOCK_ALIGN_BYTES,
   BLOCK_FLAG_BATCH_CONTINUES,
   BLOCK_FLAG_LZ4,
+  BLOCK_FLAG_RUN_COLUMNS,
   BLOCK_FORMAT_VERSION,
   BLOCK_HEADER_BYTES,
   BLOCK_MAGIC,
@@ -88,6 +91,7 @@ describe('size freeze (v1)', () => {
   it('flags, kinds and enumerations stored as bytes', () => {
     expect(BLOCK_FLAG_LZ4).toBe(0x01);
     expect(BLOCK_FLAG_BATCH_CONTINUES).toBe(0x02);
+    expect(BLOCK_FLAG_RUN_COLUMNS).toBe(0x04);
     expect(SegmentKind).toEqual({ Ingest: 0, Compacted: 1 });
     expect(ValueKind).toEqual({ Float64: 0, Int64: 1, String: 2, Json: 3 });
     // Column encoding bytes (docs/format/codecs.md).
@@ -100,8 +104,43 @@ describe('size freeze (v1)', () => {
   it('DecimalPacked layout constants and the codecs versions (docs/format/codecs.md)', () => {
     expect(DECIMAL_PACKED_GROUP_FIELDS).toBe(128);
     expect(DECIMAL_PACKED_MAX_WIDTH).toBe(54);
-    // Adding an encoding adds a codecs version; the last row of codecs.md's version history.
-    expect(LATEST_CODECS_VERSION).toBe(2);
+    // Adding an encoding or a payload layout adds a codecs version; the last row of codecs.md's
+    // version history (3: run columns).
+    expect(LATEST_CODECS_VERSION).toBe(3);
+  });
+
+  it('runs section layouts and run column modes (docs/format/block.md §Runs)', () => {
+    /** Flags and raw runs section of a block of one float point per run (no series definitions). */
+    const runs = (codecsVersion: 2 | 3, refs: number[], counts: number[], ttls: number[]): { flags: number; runs: number[] } => {
+      const n = counts.reduce((a, b) => a + b, 0);
+      const block = new BlockEncoder('fast', codecsVersion).encode(
+        {
+          pointCount: n,
+          runCount: refs.length,
+          runRefs: Uint32Array.from(refs),
+          runPointCounts: Uint32Array.from(counts),
+          runTtlSeconds: Uint32Array.from(ttls),
+          timestampsMs: new Float64Array(n),
+          kinds: new Uint8Array(n),
+          floats: new Float64Array(n),
+          ints: new BigInt64Array(0),
+          texts: [],
+        },
+        [],
+        { firstNewSeriesRef: 0, sequence: 1, writtenAtMs: 0, batchContinues: false },
+      );
+      const view = new DataView(block.buffer, block.byteOffset);
+      const raw = lz4Decompress(block.subarray(72, 72 + view.getUint32(12, true)), view.getUint32(16, true));
+      // Timestamps (encoding 1, n × 00), kinds (00 00) and the float column (00, n × 8) follow.
+      return { flags: block[5]!, runs: [...raw.subarray(0, raw.length - (1 + n) - 2 - (1 + 8 * n))] };
+    };
+    // v1 layout: (ref, count, ttl) per run, flag clear.
+    expect(runs(2, [0, 1], [1, 2], [0, 5])).toEqual({ flags: 0x01, runs: [0, 1, 0, 1, 2, 5] });
+    // Run columns: zig-zag ref distances from previous + 1; mode 0 = uniform (one varuint), mode 1 = per run.
+    expect(runs(3, [0, 1], [1, 1], [0, 0])).toEqual({ flags: 0x05, runs: [0, 0, 0, 1, 0, 0] });
+    expect(runs(3, [0, 1], [1, 2], [7, 5])).toEqual({ flags: 0x05, runs: [0, 0, 1, 1, 2, 1, 7, 5] });
+    expect(runs(3, [2, 0, 200], [1, 1, 1], [9, 9, 9])).toEqual({ flags: 0x05, runs: [4, 5, 0x8e, 0x03, 0, 1, 0, 9] }); // 200 − 1 = 199: zig-zag 398
+    expect(runs(3, [], [], [])).toEqual({ flags: 0x05, runs: [0, 0, 0, 0] });
   });
 
   it('series key binary form v1 (docs/format/series-key.md)', () => {
