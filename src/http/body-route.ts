@@ -35,6 +35,24 @@ export function bodyRoute(ctx: ServerContext, protocol: BodyRouteProtocol): (res
   };
 }
 
+/**
+ * Runs a task whose input is already in hand (no body to read: listings, GET requests) and answers
+ * in the protocol's shape; `transfer` (if any) moves to the worker with the task.
+ */
+export async function runTask(
+  ctx: ServerContext,
+  x: HttpExchange,
+  task: WorkerTask,
+  protocol: Pick<BodyRouteProtocol, 'reply' | 'error'>,
+  transfer?: ArrayBuffer,
+): Promise<void> {
+  try {
+    x.respond(protocol.reply(x, await ctx.pool.run(task, transfer)));
+  } catch (err) {
+    x.respond(protocol.error(x, err));
+  }
+}
+
 /** The body's Content-Encoding as a worker understands it; anything else is identity. */
 export function contentEncoding(headers: ReadonlyMap<string, string>): BodyEncoding {
   const ce = (headers.get('content-encoding') ?? '').trim().toLowerCase();

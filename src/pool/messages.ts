@@ -46,6 +46,24 @@ export interface OpenTsdbPutTask extends BodyTask {
   readonly syncAlways: boolean;
 }
 
+/**
+ * OpenTSDB reads: `/api/query` (protocols.md §2.4), and the discovery reads of §2.5,
+ * `/api/suggest` and `/api/search/<type>` (lookup; the other types answer "Searching is not
+ * enabled"); GET (empty body) or POST. The worker parses,
+ * reads the catalog and answers with OpenTSDB's body and status.
+ */
+export interface OpenTsdbDiscoveryTask extends BodyTask {
+  readonly kind: 'opentsdb.suggest' | 'opentsdb.search' | 'opentsdb.query';
+  /** `opentsdb.search`: the <type> path segment as sent (e.g. "lookup"). */
+  readonly searchType?: string;
+  /** Upper-case HTTP method. */
+  readonly method: string;
+  /** 1 for /api/… (and /api/v1/…), 0 for the deprecated unversioned path (/suggest). */
+  readonly apiVersion: 0 | 1;
+  /** The raw URL query string. */
+  readonly query: string;
+}
+
 /** A burst of line-protocol bytes from one connection (possibly ending mid-line). */
 export interface TelnetTask {
   readonly kind: 'telnet';
@@ -58,7 +76,7 @@ export interface PingTask {
   readonly kind: 'ping';
 }
 
-export type WorkerTask = PingTask | OpenTsdbPutTask | KairosIngestTask | KairosQueryTask | KairosCatalogTask | TelnetTask;
+export type WorkerTask = PingTask | OpenTsdbPutTask | OpenTsdbDiscoveryTask | KairosIngestTask | KairosQueryTask | KairosCatalogTask | TelnetTask;
 
 /** A protocol-level answer the route writes out as is (status, content, optional gzip). */
 export interface WorkerReply {

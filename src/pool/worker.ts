@@ -8,13 +8,26 @@ import * as zlib from 'node:zlib';
 import { Engine, EngineError, EngineErrorCode, ShardWriter, shardDirectory, type WriteBatch } from '../../engine/index.js';
 import { ServiceError, ServiceErrorCode } from '../errors.js';
 import { log } from '../log.js';
-import type { ControlMessage, KairosCatalogTask, KairosIngestTask, KairosQueryTask, OpenTsdbPutTask, TelnetTask, WorkerData, WorkerResult, WorkerTask } from './messages.js';
+import type {
+  ControlMessage,
+  KairosCatalogTask,
+  KairosIngestTask,
+  KairosQueryTask,
+  OpenTsdbDiscoveryTask,
+  OpenTsdbPutTask,
+  TelnetTask,
+  WorkerData,
+  WorkerResult,
+  WorkerTask,
+} from './messages.js';
 import { KairosDatapointsDecoder } from '../protocols/kairosdb/ingest.js';
 import { TelnetDecoder } from '../protocols/kairosdb/telnet.js';
 import { OpenTsdbPutDecoder } from '../protocols/opentsdb/put.js';
 import { OpenTsdbRollupDecoder } from '../protocols/opentsdb/rollup.js';
 import { parsePutFlags, renderPutResponse } from '../protocols/opentsdb/response.js';
-import { registerOpenTsdbTelnetCommands } from '../protocols/opentsdb/telnet-commands.js';
+import { OPENTSDB_VERSION_REPLY, registerOpenTsdbTelnetCommands } from '../protocols/opentsdb/telnet-commands.js';
+import { badRequest, errorAnswer, isRequestError, parseSuggestRequest, suggestAnswer, type DiscoveryRequest, type OpenTsdbAnswer } from '../protocols/opentsdb/discovery.js';
+import { lookupAnswer, parseLookupRequest, parseOtherSearchRequest, parseSearchType } from '../protocols/opentsdb/lookup.js';
 import { parseKairosQueryText } from '../protocols/kairosdb/query.js';
 import {
   kairosMetricNames,
@@ -25,6 +38,8 @@ import {
   runKairosQuery,
   runKairosTagsQuery,
 } from '../query/kairosdb.js';
+import { lookupSeries, suggestNames } from '../query/listings.js';
+import { runOpenTsdbQuery } from '../query/opentsdb/index.js';
 
 const config = workerData as WorkerData;
 const locks = new Int32Array(config.locks);
@@ -118,7 +133,7 @@ async function settleDurable(): Promise<void> {
  * capped at `maxInflatedBytes` (gzip bombs): past it the stream is destroyed and BodyTooLarge
  * thrown. A corrupt stream throws BadEncoding.
  */
-async function forEachBodyChunk(task: KairosIngestTask | KairosQueryTask | OpenTsdbPutTask, write: (chunk: Uint8Array) => void): Promise<void> {
+async function forEachBodyChunk(task: KairosIngestTask | KairosQueryTask | OpenTsdbPutTask | OpenTsdbDiscoveryTask, write: (chunk: Uint8Array) => void): Promise<void> {
   const body = new Uint8Array(task.body, 0, task.bodyBytes);
   if (task.encoding === 'identity') {
     if (body.length > task.maxInflatedBytes) throw tooLarge(task.maxInflatedBytes);
@@ -184,10 +199,15 @@ function tooLarge(limit: number): ServiceError {
   return new ServiceError(ServiceErrorCode.BodyTooLarge, `Decompressed request body exceeds the limit of ${limit} bytes`);
 }
 
-async function bodyText(task: KairosQueryTask): Promise<string> {
+/** The whole (inflated) body; small request documents only (queries, discovery requests). */
+async function bodyBytes(task: KairosQueryTask | OpenTsdbDiscoveryTask): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   await forEachBodyChunk(task, (c) => parts.push(Uint8Array.from(c)));
-  return Buffer.concat(parts).toString('utf8');
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+}
+
+async function bodyText(task: KairosQueryTask): Promise<string> {
+  return Buffer.from(await bodyBytes(task)).toString('utf8');
 }
 
 function reply(status: number, body: string, gzip: boolean): WorkerResult {
@@ -276,10 +296,47 @@ async function openTsdbPut(task: OpenTsdbPutTask): Promise<WorkerResult> {
   return { ok: true, status: response.body === '' ? 204 : response.status, body: response.body, gzipped: false, points: result.accepted };
 }
 
+/**
+ * OpenTSDB /api/suggest and /api/search/<type>: parse the request (protocols/opentsdb), read the
+ * catalog (query/listings), answer with OpenTSDB's status and body in the request's generation.
+ * The route sets the Content-Type.
+ */
+async function openTsdbDiscovery(task: OpenTsdbDiscoveryTask): Promise<WorkerResult> {
+  const request: DiscoveryRequest = { method: task.method, apiVersion: task.apiVersion, query: task.query, body: await bodyBytes(task) };
+  const answer = task.kind === 'opentsdb.suggest' ? suggest(request) : search(request, task.searchType ?? '');
+  return reply(answer.status, answer.body, false);
+}
+
+/** OpenTSDB /api/query: the whole request goes to src/query/opentsdb; it answers status and body. */
+async function openTsdbQuery(task: OpenTsdbDiscoveryTask): Promise<WorkerResult> {
+  const body = Buffer.from(await bodyBytes(task)).toString('utf8');
+  const answer = runOpenTsdbQuery(engine, { method: task.method, queryString: task.query, body }, { nowMs: Date.now() });
+  return reply(answer.status, answer.body, false);
+}
+
+function suggest(request: DiscoveryRequest): OpenTsdbAnswer {
+  const parsed = parseSuggestRequest(request);
+  if (isRequestError(parsed)) return errorAnswer(parsed, request);
+  return suggestAnswer(suggestNames(engine, parsed.type, parsed.q, parsed.max), request);
+}
+
+function search(request: DiscoveryRequest, type: string): OpenTsdbAnswer {
+  const searchType = parseSearchType(type);
+  if (isRequestError(searchType)) return errorAnswer(searchType, request);
+  if (searchType !== 'LOOKUP') return errorAnswer(parseOtherSearchRequest(request), request);
+  const query = parseLookupRequest(request);
+  if (isRequestError(query)) return errorAnswer(query, request);
+  const startMs = Date.now();
+  const outcome = lookupSeries(engine, query);
+  if ('unknownName' in outcome) return errorAnswer(badRequest('Unable to resolve one or more UIDs', outcome.unknownName, 404), request);
+  return lookupAnswer(query, outcome.series, Date.now() - startMs, request);
+}
+
 let telnetDecoder: TelnetDecoder | undefined;
 function telnet(task: TelnetTask): WorkerResult {
   if (!telnetDecoder) {
-    telnetDecoder = new TelnetDecoder((batch) => append(batch, false));
+    // The line port speaks OpenTSDB's put, rollup and version alongside KairosDB's putm and puts.
+    telnetDecoder = new TelnetDecoder((batch) => append(batch, false), { versionReply: OPENTSDB_VERSION_REPLY });
     registerOpenTsdbTelnetCommands(telnetDecoder);
   }
   const out = telnetDecoder.decode(new Uint8Array(task.body, 0, task.bodyBytes));
@@ -318,6 +375,11 @@ export default async function run(task: WorkerTask): Promise<WorkerResult | unde
       case 'kairos.tagvalues':
       case 'kairos.delete-metric':
         return kairosCatalog(task);
+      case 'opentsdb.suggest':
+      case 'opentsdb.search':
+        return await openTsdbDiscovery(task);
+      case 'opentsdb.query':
+        return await openTsdbQuery(task);
       case 'telnet':
         return telnet(task);
     }

@@ -14,6 +14,7 @@ import {
 import { encodeKairosNames, encodeKairosQueryResponse, encodeKairosTagsResponse } from '../protocols/kairosdb/query-response.js';
 import { aggregate, aggregatedGroupType, canAggregate, type SaveAsCollector, type SaveAsGroup } from './aggregators.js';
 import { applyGroupBys, groupByTypeAndTag, splitByType, tagTable, type WorkGroup } from './group-by.js';
+import { visibleTagKeys, visibleTagValues } from './listings.js';
 import { PointKind, Points } from './points.js';
 import type { MetricResult, ResultGroup, TagTable, TagsResult } from './result.js';
 
@@ -134,22 +135,20 @@ export function kairosMetricNames(engine: Engine, prefix?: string): string {
   return encodeKairosNames(engine.catalog.metricNames(prefix ?? ''));
 }
 
-/** `GET /api/v1/tagnames` → every tag key, sorted. */
+/** `GET /api/v1/tagnames` → every tag key, sorted (Strata's reserved keys hidden). */
 export function kairosTagNames(engine: Engine): string {
   engine.refresh();
-  return encodeKairosNames(engine.catalog.tagKeys());
+  return encodeKairosNames(visibleTagKeys(engine.catalog));
 }
 
 /**
  * `GET /api/v1/tagvalues[?name=k]` → the values of tag `name`, or every tag value of every key
- * when no name is given (KairosDB 1.2's form), sorted and unique.
+ * when no name is given (KairosDB 1.2's form), sorted and unique; Strata's reserved keys and
+ * their values are hidden.
  */
 export function kairosTagValues(engine: Engine, name?: string): string {
   engine.refresh();
-  if (name !== undefined) return encodeKairosNames(engine.catalog.tagValues(name));
-  const all = new Set<string>();
-  for (const key of engine.catalog.tagKeys()) for (const v of engine.catalog.tagValues(key)) all.add(v);
-  return encodeKairosNames([...all].sort());
+  return encodeKairosNames(visibleTagValues(engine.catalog, name));
 }
 
 // ---------------------------------------------------------------------------------------------

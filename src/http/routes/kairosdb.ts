@@ -5,7 +5,7 @@ import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { ServiceError, ServiceErrorCode } from '../../errors.js';
 import { KAIROS_STATUS_BY_CODE, kairosErrorBody } from '../../protocols/kairosdb/envelope.js';
 import type { BodyEncoding, WorkerResult, WorkerTask } from '../../pool/messages.js';
-import { bodyRoute, contentEncoding, type BodyRouteProtocol } from '../body-route.js';
+import { bodyRoute, contentEncoding, runTask, type BodyRouteProtocol } from '../body-route.js';
 import { HttpExchange, readHead, type ResponseOut } from '../request.js';
 import type { ServerContext } from '../server.js';
 
@@ -52,18 +52,17 @@ function acceptsGzip(headers: ReadonlyMap<string, string>): boolean {
   return /(^|,)\s*(x-)?gzip\s*(;\s*q=(?!0(\.0*)?\s*(,|$))[\d.]+)?\s*(,|$)/i.test(headers.get('accept-encoding') ?? '');
 }
 
+/** Worker results and failures in KairosDB's envelope. */
+const KAIROS_ANSWERS: Pick<BodyRouteProtocol, 'reply' | 'error'> = { reply: (_x, result) => resultToResponse(result), error: (_x, err) => kairosError(err) };
+
 /** A body route with KairosDB's envelope; `makeTask` builds the worker task. */
 function kairosBodyRoute(ctx: ServerContext, makeTask: BodyRouteProtocol['task']) {
-  return bodyRoute(ctx, { task: makeTask, reply: (_x, result) => resultToResponse(result), error: (_x, err) => kairosError(err) });
+  return bodyRoute(ctx, { task: makeTask, ...KAIROS_ANSWERS });
 }
 
 /** Runs a task whose input is already in hand (listings, metric delete, GET ?query=) and answers. */
-async function simpleTask(ctx: ServerContext, x: HttpExchange, task: WorkerTask, transfer?: ArrayBuffer): Promise<void> {
-  try {
-    x.respond(resultToResponse(await ctx.pool.run(task, transfer)));
-  } catch (err) {
-    x.respond(kairosError(err));
-  }
+function simpleTask(ctx: ServerContext, x: HttpExchange, task: WorkerTask, transfer?: ArrayBuffer): Promise<void> {
+  return runTask(ctx, x, task, KAIROS_ANSWERS, transfer);
 }
 
 function queryParam(query: string, name: string): string | undefined {

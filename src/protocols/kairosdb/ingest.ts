@@ -24,6 +24,7 @@ import {
   TRUE,
   latin1String,
 } from '../json/tokenizer.js';
+import { ROLLUP_TAG_KEY } from '../reserved-tags.js';
 
 export const NO_CONTENT_MESSAGE = 'Invalid json. No content due to end of input.';
 export const INVALID_START_MESSAGE = 'Invalid start of json.';
@@ -42,6 +43,7 @@ export const KAIROS_INGEST_DECISIONS = [
   'Syntax and Gson type errors stop the body (objects before are kept) with a Gson-like message "<exception>: <what> at line L column C path P"; columns count bytes.',
   'An end of input between metric objects (`[`, `[{…},`) gives "Invalid json. No content due to end of input." once (KairosDB adds it twice).',
   'Anything after the top-level array or object is ignored, as KairosDB does.',
+  'The tag key strata:rollup (Strata\'s rollup identity) is refused, skip_validate or not: "<ctx>.tag[N].name \'strata:rollup\' is reserved for rollups." (KairosDB accepts any tag name).',
 ] as const;
 
 export interface KairosDatapointsDecoderOptions extends BatchBuilderOptions {
@@ -813,6 +815,16 @@ export class KairosDatapointsDecoder {
     return true;
   }
 
+  /** Index of the tag whose key is Strata's reserved ROLLUP_TAG_KEY, or -1 (checked by length first: cheap per metric object). */
+  private reservedTagIndex(): number {
+    const strings = this.builder.strings;
+    for (let k = 0; k < this.tagCount; k++) {
+      const key = this.tagKeys[k]!;
+      if (strings.byteLength(key) === ROLLUP_TAG_KEY.length && strings.string(key) === ROLLUP_TAG_KEY) return k;
+    }
+    return -1;
+  }
+
   /** Whether KairosDB's per-tag checks pass (no empty key, no empty or null value). */
   private tagsValid(): boolean {
     const strings = this.builder.strings;
@@ -1067,6 +1079,8 @@ export class KairosDatapointsDecoder {
         }
       }
     } else if (!this.nameSet) errors.push(`metric[${n}].name may not be null.`);
+    const reserved = this.reservedTagIndex();
+    if (reserved >= 0) errors.push(`${this.context()}.tag[${reserved}].name '${ROLLUP_TAG_KEY}' is reserved for rollups.`);
     if (this.ttl < 0) errors.push(`${this.context()}.ttl must be greater than or equal to 0.`);
     if (errors.length > before) return;
 

@@ -1,10 +1,12 @@
 // The line protocol of the telnet port (protocols.md §1.6 as overridden by §7, errors as §2.6):
 // KairosDB `put` / `putm` / `puts` and `version`, plus OpenTSDB's `help` and `exit`; a command
-// table open to more (OpenTSDB `rollup` later). Bytes in, points through a BatchBuilder and reply
+// table open to more (OpenTSDB's `rollup`, and OpenTSDB's own `put` in place of the built-in one:
+// src/protocols/opentsdb/telnet-commands.ts). Bytes in, points through a BatchBuilder and reply
 // text out. Pure: no sockets, threads or engine writer; imports nothing from http/, pool/, telnet/.
 import type { WriteBatch } from '../../../engine/index.js';
 import { BatchBuilder, MAX_ABS_TIMESTAMP_MS, type BatchBuilderOptions } from '../batch-builder.js';
 import { latin1String, typedIndexOf, utf8String } from '../json/tokenizer.js';
+import { ROLLUP_TAG_KEY } from '../reserved-tags.js';
 
 /** Longest line accepted, in bytes, without its "\n" or "\r\n" (KairosDB `max_command_size`). */
 export const DEFAULT_MAX_LINE_BYTES = 1024;
@@ -21,6 +23,7 @@ export const TELNET_DECISIONS = [
   'Bytes are UTF-8 (KairosDB reads ISO-8859-1, mangling non-ASCII names).',
   'Blank lines are ignored. A line longer than the limit is dropped with "error: line too long (more than N bytes)" and the connection stays open.',
   'A word starting with \'"\' runs to the next \'"\' (spaces included); the quotes are not part of it.',
+  'The tag key strata:rollup (Strata\'s rollup identity) is refused: by putm and puts with "tag[N].name \'strata:rollup\' is reserved for rollups.", by the line port\'s OpenTSDB put as /api/put refuses it.',
 ] as const;
 
 export interface TelnetDecoderOptions extends BatchBuilderOptions {
@@ -72,6 +75,8 @@ const DOT = 0x2e;
 const C_PUT = 1;
 const C_PUTM = 2;
 const C_PUTS = 3;
+/** Built-in command names by code (index 0 unused). */
+const BUILT_IN = ['', 'put', 'putm', 'puts'] as const;
 
 const SECOND_MASK = 0xffffffff00000000n;
 const MAX_MS_TIMESTAMP = 9_999_999_999_999;
@@ -135,6 +140,8 @@ export class TelnetDecoder {
   private readonly maxLineBytes: number;
   private readonly versionReply: string;
   private readonly commands = new Map<string, TelnetCommandHandler>();
+  /** By built-in command code: a registered handler replaces the built-in form. */
+  private readonly replaced = [false, false, false, false];
   // Word boundaries of the current line.
   private wordStart = new Int32Array(64);
   private wordEnd = new Int32Array(64);
@@ -156,18 +163,19 @@ export class TelnetDecoder {
   }
 
   /**
-   * Adds (or replaces) a command. `put`, `putm` and `puts` are built in and cannot be replaced;
-   * names are matched exactly (case-sensitive, as OpenTSDB and KairosDB do).
+   * Adds (or replaces) a command; names are matched exactly (case-sensitive, as OpenTSDB and
+   * KairosDB do). Registering `put`, `putm` or `puts` replaces that built-in (the OpenTSDB line
+   * port registers OpenTSDB's own `put`); the other two keep their built-in form.
    */
   register(name: string, handler: TelnetCommandHandler): void {
     this.commands.set(name, handler);
+    const code = BUILT_IN.indexOf(name as (typeof BUILT_IN)[number]);
+    if (code > 0) this.replaced[code] = true;
   }
 
   private *commandNames(): Iterable<string> {
-    yield 'put';
-    yield 'putm';
-    yield 'puts';
-    yield* this.commands.keys();
+    yield* BUILT_IN.slice(1);
+    for (const name of this.commands.keys()) if (BUILT_IN.indexOf(name as (typeof BUILT_IN)[number]) < 0) yield name;
   }
 
   /** Decodes the complete lines of `input`; see TelnetDecodeResult for the tail and replies. */
@@ -244,7 +252,7 @@ export class TelnetDecoder {
       if (cl === 3) command = C_PUT;
       else if (cl === 4) command = buf[cs + 3] === 0x6d ? C_PUTM : buf[cs + 3] === 0x73 ? C_PUTS : 0;
     }
-    if (command !== 0) {
+    if (command !== 0 && !this.replaced[command]) {
       try {
         this.put(buf, command);
       } catch (err) {
@@ -334,6 +342,9 @@ export class TelnetDecoder {
       if (eq >= e || rest >= e) throw new LineError('illegal argument', `tag[${tagCount}] must be in the format 'name=value'.`);
       if (eq === s) throw new LineError('illegal argument', `tag[${tagCount}].name may not be empty.`);
       if (vEnd === eq + 1) throw new LineError('illegal argument', `tag[${tagCount}].value may not be empty.`);
+      if (eq - s === ROLLUP_TAG_KEY.length && latin1String(buf, s, eq) === ROLLUP_TAG_KEY) {
+        throw new LineError('illegal argument', `tag[${tagCount}].name '${ROLLUP_TAG_KEY}' is reserved for rollups.`);
+      }
       if (eq - s === 14 && latin1String(buf, s, eq) === 'kairos_opt.ttl') {
         const t = latin1String(buf, eq + 1, vEnd);
         if (!/^[+-]?[0-9]+$/.test(t) || Number(t) > 2147483647 || Number(t) < -2147483648) {

@@ -4,6 +4,8 @@
 // stored through a BatchBuilder — rollups and pre-aggregates under their own series identity
 // (ROLLUP_TAG_KEY, below). Pure: no I/O, no engine writer; never imports src/http, pool or telnet.
 import type { BatchBuilder } from '../batch-builder.js';
+import { ROLLUP_TAG_KEY } from '../reserved-tags.js';
+import { OPENTSDB_AGGREGATOR_NAMES } from './aggregator-names.js';
 import {
   JavaNumberFormatError,
   JavaStringMap,
@@ -23,17 +25,15 @@ export const AGGREGATE_TAG_KEY = '_aggregate';
 /** What OpenTSDB calls a rollup of raw data internally (tsd.rollups.raw_agg_tag_value); never stored as a tag (tsd.rollups.tag_raw=false). */
 export const RAW_AGGREGATE_TAG_VALUE = 'RAW';
 
-/**
- * Strata's reserved tag that keeps rollups and pre-aggregates apart from raw series (protocols.md
- * §7: interval and aggregator are part of the identity). Its value is `<interval>:<aggregator>` for
- * a rollup (interval as written, e.g. "1h"; temporal aggregator lower-cased, as OpenTSDB's rollup
- * qualifier prefix), or PREAGGREGATE_TAG_VALUE for a pre-aggregate without interval. Raw series
- * never carry it, so /api/query selects raw data by its absence and a rollup by its exact value;
- * a group-by (pre-aggregated) series also carries AGGREGATE_TAG_KEY. The ':' cannot appear in an
- * OpenTSDB name (Tags.validateString), and the put paths refuse the key even when
- * allowSpecialChars admits ':'.
- */
-export const ROLLUP_TAG_KEY = 'strata:rollup';
+// ROLLUP_TAG_KEY (src/protocols/reserved-tags.ts) keeps rollups and pre-aggregates apart from raw
+// series (protocols.md §7: interval and aggregator are part of the identity). Its value is
+// `<interval>:<aggregator>` for a rollup (interval as written, e.g. "1h"; temporal aggregator
+// lower-cased, as OpenTSDB's rollup qualifier prefix), or PREAGGREGATE_TAG_VALUE for a pre-aggregate
+// without interval. Raw series never carry it, so /api/query selects raw data by its absence and a
+// rollup by its exact value; a group-by (pre-aggregated) series also carries AGGREGATE_TAG_KEY. The
+// ':' cannot appear in an OpenTSDB name (Tags.validateString), and the put paths refuse the key even
+// when allowSpecialChars admits ':'.
+export { ROLLUP_TAG_KEY };
 /** ROLLUP_TAG_KEY value of a pre-aggregate written without an interval (OpenTSDB's pre-agg table). */
 export const PREAGGREGATE_TAG_VALUE = 'preagg';
 
@@ -50,13 +50,7 @@ export function parseRollupTagValue(value: string): { interval: string; aggregat
 }
 
 /** OpenTSDB 2.4's aggregator names (Aggregators.set()), as the map keys them (note "squareSum"). */
-export const OPENTSDB_AGGREGATORS: ReadonlySet<string> = new Set([
-  'sum', 'min', 'max', 'avg', 'none', 'median', 'mult', 'dev', 'diff', 'count', 'zimsum', 'mimmin', 'mimmax',
-  'first', 'last', 'pfsum', 'squareSum',
-  'p50', 'p75', 'p90', 'p95', 'p99', 'p999',
-  'ep50r3', 'ep75r3', 'ep90r3', 'ep95r3', 'ep99r3', 'ep999r3',
-  'ep50r7', 'ep75r7', 'ep90r7', 'ep95r7', 'ep99r7', 'ep999r7',
-]);
+export const OPENTSDB_AGGREGATORS: ReadonlySet<string> = new Set(OPENTSDB_AGGREGATOR_NAMES);
 
 /** Per-point error texts of /api/put and /api/rollup (the `error` of a details entry). */
 export const PointMessage = {

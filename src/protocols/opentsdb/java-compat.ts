@@ -19,25 +19,41 @@ export function javaStringHash(s: string): number {
   return h;
 }
 
-/** Table size of a java.util.HashMap created with the default capacity (16, load factor 0.75) after `size` distinct puts. */
-function hashMapCapacity(size: number): number {
+/**
+ * Table size of a java.util.HashMap after `size` distinct puts, created with the default capacity
+ * (16) or with `new HashMap(initialCapacity)` (Java 8: tableSizeFor, load factor 0.75, doubling on
+ * each put past the threshold).
+ */
+function hashMapCapacity(size: number, initialCapacity?: number): number {
   let cap = 16;
-  while (size > cap * 0.75) cap *= 2;
+  let threshold = 12;
+  if (initialCapacity !== undefined) {
+    cap = 1;
+    while (cap < initialCapacity) cap *= 2;
+    threshold = Math.floor(cap * 0.75);
+  }
+  for (let n = 1; n <= size; n++) {
+    if (n <= threshold) continue;
+    const old = cap;
+    cap *= 2;
+    threshold = old >= 16 ? threshold * 2 : Math.floor(cap * 0.75);
+  }
   return cap;
 }
 
 /**
- * Iteration order of a java.util.HashMap<String, …> (default capacity) after put()s of distinct
- * `keys` in array order: the indices of `keys`, in the order entrySet() yields them. Buckets are
- * walked in index order, each in insertion order (resizes keep the relative order of a bucket).
- * Treeified bins (8+ keys colliding in one bucket of a 64+ table) are not modelled.
+ * Iteration order of a java.util.HashMap<String, …> after put()s of distinct `keys` in array
+ * order: the indices of `keys`, in the order entrySet() yields them. Buckets are walked in index
+ * order, each in insertion order (resizes keep the relative order of a bucket). `initialCapacity`
+ * is the constructor argument (default: the no-argument constructor). Treeified bins (8+ keys
+ * colliding in one bucket of a 64+ table) are not modelled.
  */
-export function javaHashMapOrder(keys: readonly string[]): number[] {
+export function javaHashMapOrder(keys: readonly string[], initialCapacity?: number): number[] {
   const n = keys.length;
   const order: number[] = [];
   if (n === 0) return order;
   if (n === 1) return [0];
-  const mask = hashMapCapacity(n) - 1;
+  const mask = hashMapCapacity(n, initialCapacity) - 1;
   const bucket = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const h = javaStringHash(keys[i]!);
@@ -89,9 +105,9 @@ export class JavaStringMap {
     }
   }
 
-  /** Indices into keys/values in Java's iteration order. */
-  javaOrder(): number[] {
-    return javaHashMapOrder(this.keys);
+  /** Indices into keys/values in Java's iteration order (of a map built with `new HashMap(initialCapacity)`, default capacity if omitted). */
+  javaOrder(initialCapacity?: number): number[] {
+    return javaHashMapOrder(this.keys, initialCapacity);
   }
 
   /** AbstractMap.toString: `{k1=v1, k2=v2}` in Java's order, null printed as "null". */
@@ -102,11 +118,11 @@ export class JavaStringMap {
     return `{${parts.join(', ')}}`;
   }
 
-  /** Jackson's serialization of the map: `{"k":"v",…}` in Java's order, null values as null. */
-  toJson(): string {
+  /** Jackson's serialization of the map: `{"k":"v",…}` in Java's order (see javaOrder), null values as null. */
+  toJson(initialCapacity?: number): string {
     let out = '{';
     let first = true;
-    for (const i of this.javaOrder()) {
+    for (const i of this.javaOrder(initialCapacity)) {
       if (!first) out += ',';
       first = false;
       const v = this.values[i]!;
@@ -127,6 +143,14 @@ export function javaSplit(s: string, separator: string): string[] {
   // "".split(x) is [""] in Java (no match: the input itself).
   if (s.length === 0) return [''];
   return parts.slice(0, n);
+}
+
+/**
+ * OpenTSDB's Tags.splitString: splits on every `separator` character and keeps every part, empty
+ * ones included ("a=b=" → ["a", "b", ""]; "" → [""]), unlike String.split.
+ */
+export function splitString(s: string, separator: string): string[] {
+  return s.split(separator);
 }
 
 /** Java's String.trim: removes code units ≤ U+0020 at both ends. */

@@ -1,7 +1,8 @@
-// OpenTSDB line-protocol commands added to the telnet decoder (protocols.md §2.6): `rollup`, with
-// RollupDataPointRpc's parsing and PutDataPointRpc's error replies ("rollup: illegal argument: …").
-// `put` itself is the decoder's built-in (src/protocols/kairosdb/telnet.ts). Pure: words in,
-// points through the line's BatchBuilder and reply text out.
+// OpenTSDB line-protocol commands added to the telnet decoder (protocols.md §2.6): OpenTSDB's own
+// `put` (PutDataPointRpc, replacing the decoder's built-in KairosDB form; `putm`/`puts` stay
+// KairosDB's) and `rollup` (RollupDataPointRpc), both with PutDataPointRpc's error replies
+// ("put: illegal argument: …"). Pure: words in, points through the line's BatchBuilder and reply
+// text out.
 import type { BatchBuilder } from '../batch-builder.js';
 import type { TelnetDecoder, TelnetLine } from '../kairosdb/telnet.js';
 import { OpenTsdbPointWriter, parseOpenTsdbValue, type OpenTsdbPointOptions, type ParsedValue } from './datapoint.js';
@@ -15,23 +16,36 @@ import { JavaNumberFormatError, JavaStringMap, javaSplit, parseTagsLong } from '
 export const OPENTSDB_VERSION_REPLY = 'net.opentsdb.tools 2.4.0 built at revision 0f681b7 (MINT)\nBuilt on 2019/09/02 19:57:16 +0000 by strata@localhost:/strata';
 
 /**
- * Registers OpenTSDB's `rollup` command on a telnet decoder:
- * `rollup <interval>-<agg>[:<groupby>] <metric> <timestamp> <value> <tagk=tagv> […]` or
- * `rollup <groupby> …`. Stored points count in TelnetDecodeResult.points; errors are replied as
- * OpenTSDB does. Options are the /api/rollup ones.
+ * Where the line port's OpenTSDB commands differ from KairosDB's telnet (which shares the port) or
+ * from OpenTSDB itself. Keep docs/api/opentsdb.md and docs/api/kairosdb.md in step.
+ */
+export const OPENTSDB_TELNET_DECISIONS = [
+  'The line port\'s put is OpenTSDB\'s own (PutDataPointRpc), not KairosDB\'s: a line without tags is an error ("put: illegal argument: not enough arguments (need least 4, got 3)") where KairosDB stores it with add=tag; each tag must be exactly k=v ("put: illegal argument: invalid tag: host", so KairosDB\'s a=b=c is refused); at most 8 tags ("Too many tags: …"); metric and tag names follow OpenTSDB\'s character rules ("Invalid metric name (…): illegal character: …"); values follow Java\'s number grammar ("1.5f" is accepted); kairos_opt.ttl is an ordinary tag. putm and puts keep KairosDB\'s rules (add=tag, kairos_opt.ttl).',
+  'The limit of 8 tags per put line is OpenTSDB\'s default tsd.storage.max_tags; no server option changes it yet.',
+  'version answers OpenTSDB\'s two lines ("net.opentsdb.tools 2.4.0 built at revision … (MINT)" and "Built on … by …"), which tcollector reads as its keepalive; KairosDB answers one line "KairosDB <version>".',
+] as const;
+
+/**
+ * Registers OpenTSDB's commands on a telnet decoder: `put <metric> <timestamp> <value> <tagk=tagv>
+ * […]` (replacing the decoder's built-in put) and `rollup <interval>-<agg>[:<groupby>] <metric>
+ * <timestamp> <value> <tagk=tagv> […]` or `rollup <groupby> …`. Stored points count in
+ * TelnetDecodeResult.points; errors are replied as OpenTSDB does. Options are the /api/put and
+ * /api/rollup ones (maxTags, allowSpecialChars, rollup intervals).
  */
 export function registerOpenTsdbTelnetCommands(decoder: TelnetDecoder, options: OpenTsdbPointOptions = {}): void {
   const writers = new WeakMap<BatchBuilder, OpenTsdbPointWriter>();
-  decoder.register('rollup', (line: TelnetLine) => {
+  const command = (run: (words: readonly string[], writer: OpenTsdbPointWriter) => string | null) => (line: TelnetLine) => {
     let writer = writers.get(line.builder);
     if (writer === undefined) {
       writer = new OpenTsdbPointWriter(line.builder, options);
       writers.set(line.builder, writer);
     }
-    const reply = rollupCommand(line.words, writer);
+    const reply = run(line.words, writer);
     if (reply === null) line.addedPoints(1);
     else line.reply(reply);
-  });
+  };
+  decoder.register('put', command(putCommand));
+  decoder.register('rollup', command(rollupCommand));
 }
 
 class IllegalArgument extends Error {}
@@ -91,9 +105,7 @@ export function rollupCommand(words: readonly string[], writer: OpenTsdbPointWri
 /**
  * OpenTSDB's own `put` (PutDataPointRpc.importDataPoint + execute's replies) for one line's words:
  * at least one tag, names checked (Tags.validateString), max tags, HashMap-ordered messages, Java
- * value grammar. Returns the reply line (without "\n"), or null once stored. Not registered: the
- * telnet decoder's `put` is built in (KairosDB semantics); this is ready for the line port should
- * it be switched to OpenTSDB's exact behaviour.
+ * value grammar. Returns the reply line (without "\n"), or null once stored.
  */
 export function putCommand(words: readonly string[], writer: OpenTsdbPointWriter): string | null {
   const command = words[0] ?? 'put';
@@ -117,12 +129,18 @@ export function putCommand(words: readonly string[], writer: OpenTsdbPointWriter
   }
 }
 
-/** Tags.parse (2.4): "k=v" by String.split("="); a repeated key must repeat its value. */
+/**
+ * Tags.parse (2.4): Tags.splitString(tag, '=') must give exactly two non-empty parts — one '=',
+ * not first, not last (found with indexOf: this runs for every tag of every line); a repeated key
+ * must repeat its value.
+ */
 function parseTag(tags: JavaStringMap, tag: string): void {
-  const kv = javaSplit(tag, '=');
-  if (kv.length !== 2 || kv[0]!.length === 0 || kv[1]!.length === 0) throw new IllegalArgument(`invalid tag: ${tag}`);
-  const existing = tags.get(kv[0]!);
-  if (kv[1] === existing) return;
+  const eq = tag.indexOf('=');
+  if (eq <= 0 || eq === tag.length - 1 || tag.indexOf('=', eq + 1) >= 0) throw new IllegalArgument(`invalid tag: ${tag}`);
+  const key = tag.slice(0, eq);
+  const value = tag.slice(eq + 1);
+  const existing = tags.get(key);
+  if (value === existing) return;
   if (existing !== null) throw new IllegalArgument(`duplicate tag: ${tag}, tags=${tags.toString()}`);
-  tags.put(kv[0]!, kv[1]!);
+  tags.put(key, value);
 }

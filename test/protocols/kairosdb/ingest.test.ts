@@ -266,6 +266,22 @@ describe('KairosDB ingest: messages of protocols.md §1.2', () => {
     expect(decode('{"name":"m","skip_validate":true,"datapoints":[[null,1]]}').errors).toEqual(ERR('metric[0].datapoints[0].timestamp may not be null.'));
   });
 
+  it("refuses Strata's reserved tag key strata:rollup, skip_validate or not, and keeps the other objects", () => {
+    const body =
+      '[{"name":"a","tags":{"host":"x","strata:rollup":"1h:sum"},"timestamp":1,"value":1},' +
+      '{"name":"b","tags":{"host":"x"},"timestamp":2,"value":2},' +
+      '{"name":"c","skip_validate":true,"tags":{"strata:rollup":"preagg"},"timestamp":3,"value":3},' +
+      '{"name":"d","tags":{"strata:rollupx":"v","strata:rollu":"v"},"timestamp":4,"value":4}]';
+    const r = decode(body);
+    expect(r.errors).toEqual([
+      "metric[0](name=a).tag[1].name 'strata:rollup' is reserved for rollups.",
+      "metric[2].tag[0].name 'strata:rollup' is reserved for rollups.",
+    ]);
+    expect(r.points.map((p) => p.series)).toEqual(['b{host=x}', 'd{strata:rollu=v,strata:rollupx=v}']);
+    // The same tags object again (served from the tags cache) is still refused.
+    expect(decode(`[${'{"name":"a","tags":{"strata:rollup":"x"},"timestamp":1,"value":1},'.repeat(3).slice(0, -1)}]`).errors).toHaveLength(3);
+  });
+
   it('timestamps: Gson longs in the header, getAsLong in datapoints, the engine range', () => {
     expect(decode(M('m', '"timestamp":"1234","value":1')).points[0]!.t).toBe(1234);
     expect(decode(M('m', '"timestamp":1.0e3,"value":1')).points[0]!.t).toBe(1000);

@@ -145,6 +145,25 @@ describe('telnet put / putm / puts', () => {
     expect(run('stats  a b\n').replies).toBe('words=stats|a|b\n');
   });
 
+  it("refuses Strata's reserved tag key on put, putm and puts", () => {
+    const { points, run } = setup();
+    const r = run('put m 1 1 host=a strata:rollup=1h:sum\nputm m 1 1 strata:rollup=x\nputs m 1 x strata:rollup=x\nput m 1 1 strata:rollupx=1\n');
+    expect(r.replies).toBe(
+      "put: illegal argument: tag[1].name 'strata:rollup' is reserved for rollups.\n" +
+        "putm: illegal argument: tag[0].name 'strata:rollup' is reserved for rollups.\n" +
+        "puts: illegal argument: tag[0].name 'strata:rollup' is reserved for rollups.\n",
+    );
+    expect(points.map((p) => p.series)).toEqual(['m{strata:rollupx=1}']);
+  });
+
+  it('a registered put replaces the built-in one; putm and puts stay built in; help lists each name once', () => {
+    const { points, run, decoder } = setup();
+    decoder.register('put', (line) => line.reply(`custom ${line.words.slice(1).join(' ')}`));
+    const r = run('put m 1 1\nputm m 1 1\nputs m 1 x a=b\nhelp\n');
+    expect(r.replies).toBe('custom m 1 1\navailable commands: put putm puts version exit help \n');
+    expect(points.map((p) => p.series)).toEqual(['m{add=tag}', 'm{a=b}']);
+  });
+
   it('returns the unterminated tail; the next burst continues it', () => {
     const { points, run } = setup();
     const first = run('put m 1 1 a=b\nput m 2 ');

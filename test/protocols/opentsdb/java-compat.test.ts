@@ -12,6 +12,7 @@ import {
   javaHashMapOrder,
   javaIsLetter,
   javaSplit,
+  splitString,
   javaStringHash,
   javaTrim,
   looksLikeInteger,
@@ -32,6 +33,7 @@ interface Golden {
   split: { in: string; sep: string; out: string[] }[];
   isLetter: { unit: number; letter: boolean }[];
   floatBytes: { value: number; bytes: string }[];
+  sizedHashMaps: { capacity: number; puts: string[]; order: string[] }[];
 }
 
 const golden = JSON.parse(readFileSync(new URL('./fixtures/java-golden.json', import.meta.url), 'utf8')) as Golden;
@@ -62,6 +64,15 @@ describe('java.util.HashMap order', () => {
     const order = (keys: string[]): string => `[${javaHashMapOrder(keys).map((i) => keys[i]).join(', ')}]`;
     expect(order(['timeouts', 'success', 'failed', 'errors'])).toBe(golden.summaryOrder);
     expect(order(['error', 'datapoint'])).toBe(golden.detailOrder);
+  });
+
+  it('matches a JVM for 100 maps built with new HashMap<>(capacity)', () => {
+    for (const m of golden.sizedHashMaps) {
+      expect(javaHashMapOrder(m.puts, m.capacity).map((i) => m.puts[i]), `capacity ${m.capacity}`).toEqual(m.order);
+      const map = new JavaStringMap();
+      for (const k of m.puts) map.put(k, 'v');
+      expect(map.javaOrder(m.capacity).map((i) => map.keys[i])).toEqual(m.order);
+    }
   });
 
   it('JavaStringMap: get/put/null values/toJson', () => {
@@ -154,6 +165,14 @@ describe('numbers', () => {
 describe('strings', () => {
   it('String.split as Java (trailing empties dropped)', () => {
     for (const g of golden.split) expect(javaSplit(g.in, g.sep), g.in).toEqual(g.out);
+  });
+
+  it("Tags.splitString keeps every part, empty ones included (unlike String.split)", () => {
+    expect(splitString('a=b', '=')).toEqual(['a', 'b']);
+    expect(splitString('a=b=', '=')).toEqual(['a', 'b', '']);
+    expect(splitString('=b', '=')).toEqual(['', 'b']);
+    expect(splitString('', '=')).toEqual(['']);
+    expect(splitString('a,,b,', ',')).toEqual(['a', '', 'b', '']);
   });
 
   it('trim drops code units ≤ U+0020 only', () => {

@@ -1,5 +1,6 @@
-// The telnet `rollup` command (protocols.md §2.6, OpenTSDB's RollupDataPointRpc) registered on the
-// line-protocol decoder: the interval/aggregator word, stored identity, and error replies.
+// OpenTSDB's telnet commands (protocols.md §2.6) registered on the line-protocol decoder: its own
+// `put` (PutDataPointRpc, replacing the KairosDB built-in) and `rollup` (RollupDataPointRpc) — the
+// words, the stored identity, and the error replies word for word.
 import { describe, expect, it } from 'vitest';
 import { BatchBuilder } from '../../../src/protocols/batch-builder.js';
 import { TelnetDecoder, type TelnetDecodeResult } from '../../../src/protocols/kairosdb/telnet.js';
@@ -81,7 +82,53 @@ describe('telnet rollup', () => {
   });
 });
 
-describe("OpenTSDB's own put (putCommand, not registered by default)", () => {
+describe("OpenTSDB's own put on the line decoder", () => {
+  it('stores as OpenTSDB does and answers its errors; putm and puts keep KairosDB\'s rules', () => {
+    const { points, run } = setup();
+    const lines: [string, string][] = [
+      ['put m 1364410924 1', 'put: illegal argument: not enough arguments (need least 4, got 3)'],
+      ['put', 'put: illegal argument: not enough arguments (need least 4, got 0)'],
+      ['put m 1364410924 1 host', 'put: illegal argument: invalid tag: host'],
+      ['put m 1364410924 1 host=a=b', 'put: illegal argument: invalid tag: host=a=b'],
+      ['put m 1364410924 1 host=a=', 'put: illegal argument: invalid tag: host=a='],
+      ['put m 1364410924 1 host=a host=b', 'put: illegal argument: duplicate tag: host=b, tags={host=a}'],
+      ['put m 1364410924 1 a=1 b=1 c=1 d=1 e=1 f=1 g=1 h=1 i=1', 'put: illegal argument: Too many tags: 9 maximum allowed: 8, tags: {a=1, b=1, c=1, d=1, e=1, f=1, g=1, h=1, i=1}'],
+      ['put m#1 1364410924 1 host=a', 'put: illegal argument: Invalid metric name ("m#1"): illegal character: #'],
+      ['put m 1364410924 1 host=web#1', 'put: illegal argument: Invalid tag value ("web#1"): illegal character: #'],
+      ['put m -5 1 host=a', 'put: illegal argument: invalid timestamp: -5'],
+      ['put m 1364410924 notanum host=a', "put: invalid value: Invalid character 'n' in notanum"],
+      ['put m 1364410924 1 strata:rollup=1h:sum', 'put: illegal argument: Invalid tag name ("strata:rollup"): illegal character: :'],
+      ['bogus', "unknown command: bogus.  Try `help'."],
+    ];
+    const r = run(lines.map((l) => `${l[0]}\n`).join(''));
+    expect(r.replies).toBe(lines.map((l) => `${l[1]}\n`).join(''));
+    expect(points).toEqual([]);
+    const ok = run('put sys.cpu 1364410924 42 host=a\r\nput sys.cpu 1364410924.250 1.5f host=a kairos_opt.ttl=30\nputm sys.cpu 1364410924000 7\nputs sys.state 1364410924000 up host=a\n');
+    expect(ok).toMatchObject({ replies: '', points: 4 });
+    expect(points).toEqual([
+      { series: 'sys.cpu{host=a}', t: 1364410924000, kind: 'i', value: 42n },
+      { series: 'sys.cpu{host=a,kairos_opt.ttl=30}', t: 1364410924250, kind: 'f', value: 1.5 },
+      { series: 'sys.cpu{add=tag}', t: 1364410924000, kind: 'i', value: 7n },
+      { series: 'sys.state{host=a}', t: 1364410924000, kind: 's', value: 'up' },
+    ]);
+  });
+
+  it('honours maxTags and allowSpecialChars', () => {
+    const { points, run } = setup({ maxTags: 1, allowSpecialChars: '#' });
+    expect(run('put m 1 1 host=a dc=b\n').replies).toBe('put: illegal argument: Too many tags: 2 maximum allowed: 1, tags: {host=a, dc=b}\n');
+    expect(run('put m#1 1 1 host=web#1\n')).toMatchObject({ replies: '', points: 1 });
+    expect(points.map((p) => p.series)).toEqual(['m#1{host=web#1}']);
+  });
+
+  it("answers tcollector's keepalive with OpenTSDB's two version lines", () => {
+    const { run } = setup();
+    expect(run('version\n').replies).toBe(`${OPENTSDB_VERSION_REPLY}\n`);
+    expect(OPENTSDB_VERSION_REPLY.split('\n')).toHaveLength(2);
+    expect(OPENTSDB_VERSION_REPLY).toMatch(/^net\.opentsdb\.tools \S+ built at revision \S+ \((MINT|MODIFIED)\)\nBuilt on .+ by .+@.+:.+$/);
+  });
+});
+
+describe('putCommand (PutDataPointRpc) on words', () => {
   it('replies as PutDataPointRpc does', () => {
     const points: StoredPoint[] = [];
     const builder = new BatchBuilder(collect(points));
