@@ -77,7 +77,9 @@ export function envName(flag: string): string {
 
 export const HELP = `strata — time-series ingestion and storage (KairosDB, OpenTSDB, CAVE, OneNET)
 
-Usage: strata [options]
+Usage: strata [serve] [options]
+       strata cave|onenet|auth <command> …   credentials: organizations, teams, tokens, products,
+                                             devices, API keys (strata cave --help, strata onenet --help)
 
 ${OPTIONS.map((o) => `  --${`${o.flag} ${o.kind === 'int' ? 'N' : o.kind === 'sync' ? 'POLICY' : 'VALUE'}`.padEnd(28)}${o.help} (env ${envName(o.flag)})`).join('\n')}
   --config FILE                 JSON file with any of the options above, by flag name or camelCase

@@ -1,11 +1,14 @@
 #!/usr/bin/env node
-// CLI entry: resolves the configuration, starts the worker pool (each worker claims and recovers
-// one shard), the HTTP port and the line-protocol port, prints one JSON "listening" line on
-// stdout, and on SIGTERM/SIGINT stops accepting, finishes in-flight work, syncs and closes every
-// shard, and exits 0. Owns process lifetime only; no protocol or storage logic lives here.
+// CLI entry: `strata cave|onenet|auth …` runs a credential command (src/cli/). Anything else,
+// `strata [serve] [options]`, serves: resolves the configuration, starts the worker pool (each
+// worker claims and recovers one shard), the HTTP port and the line-protocol port, prints one
+// JSON "listening" line on stdout, and on SIGTERM/SIGINT stops accepting, finishes in-flight
+// work, syncs and closes every shard, and exits 0. Owns process lifetime only; no protocol or
+// storage logic lives here.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SHARDS_DIR, ShardWriter } from '../engine/index.js';
+import { isCommand, runCommand } from './cli/cli.js';
 import { ConfigError, HELP, loadConfig, type ServerConfig } from './config.js';
 import { startHttpServer } from './http/server.js';
 import { log } from './log.js';
@@ -58,9 +61,16 @@ async function serve(config: ServerConfig): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const readFile = (f: string): string => fs.readFileSync(f, 'utf8');
+  if (isCommand(argv)) {
+    const write = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(text);
+    process.exitCode = runCommand(argv, { env: process.env, cwd: process.cwd(), stdout: write(process.stdout), stderr: write(process.stderr), readFile });
+    return;
+  }
   let result;
   try {
-    result = loadConfig(process.argv.slice(2), process.env, process.cwd(), (f) => fs.readFileSync(f, 'utf8'));
+    result = loadConfig(argv[0] === 'serve' ? argv.slice(1) : argv, process.env, process.cwd(), readFile);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`strata: ${err.message}\nRun strata --help for the options.\n`);
