@@ -206,7 +206,7 @@ async function bodyBytes(task: KairosQueryTask | OpenTsdbDiscoveryTask): Promise
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 
-async function bodyText(task: KairosQueryTask): Promise<string> {
+async function bodyText(task: KairosQueryTask | OpenTsdbDiscoveryTask): Promise<string> {
   return Buffer.from(await bodyBytes(task)).toString('utf8');
 }
 
@@ -309,8 +309,7 @@ async function openTsdbDiscovery(task: OpenTsdbDiscoveryTask): Promise<WorkerRes
 
 /** OpenTSDB /api/query: the whole request goes to src/query/opentsdb; it answers status and body. */
 async function openTsdbQuery(task: OpenTsdbDiscoveryTask): Promise<WorkerResult> {
-  const body = Buffer.from(await bodyBytes(task)).toString('utf8');
-  const answer = runOpenTsdbQuery(engine, { method: task.method, queryString: task.query, body }, { nowMs: Date.now() });
+  const answer = runOpenTsdbQuery(engine, { method: task.method, queryString: task.query, body: await bodyText(task) }, { nowMs: Date.now() });
   return reply(answer.status, answer.body, false);
 }
 
