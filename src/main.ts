@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SHARDS_DIR, ShardWriter } from '../engine/index.js';
+import { CredentialStore } from './auth/index.js';
 import { isCommand, runCommand } from './cli/cli.js';
 import { ConfigError, HELP, loadConfig, type ServerConfig } from './config.js';
 import { startHttpServer } from './http/server.js';
@@ -30,6 +31,25 @@ function clearStaleLocks(dataDir: string): void {
   }
 }
 
+/**
+ * Opens the credential store for the server: generates the admin token on first start (written
+ * only to <data>/admin-token, mode 0600) and re-reads the log every second so CLI changes (and
+ * revocations) apply without a restart. A damaged store does not stop the server: it fails closed
+ * (CAVE/OneNET/admin refused, logged) while KairosDB and OpenTSDB keep serving.
+ */
+function openCredentials(dataDir: string): CredentialStore {
+  const credentials = CredentialStore.openFailingClosed(dataDir, { log });
+  if (credentials.healthy) {
+    try {
+      credentials.ensureAdminToken();
+    } catch (err) {
+      log({ level: 'error', event: 'auth.admin-token-failed', message: `${(err as Error).message}; the admin API refuses every request until it is fixed` });
+    }
+  }
+  credentials.watch();
+  return credentials;
+}
+
 async function serve(config: ServerConfig): Promise<void> {
   fs.mkdirSync(config.dataDir, { recursive: true });
   clearStaleLocks(config.dataDir);
@@ -39,7 +59,8 @@ async function serve(config: ServerConfig): Promise<void> {
     workerData: { dataDir: config.dataDir, sync: config.sync, syncIntervalMs: config.syncIntervalMs, segmentBytes: config.segmentBytes },
   });
   const budget = new InflightBudget(config.maxInflightBytes);
-  const http = await startHttpServer({ config, pool, budget, healthy: () => true }, config.host, config.httpPort);
+  const credentials = openCredentials(config.dataDir);
+  const http = await startHttpServer({ config, pool, budget, credentials, healthy: () => true }, config.host, config.httpPort);
   const line = await startLineServer({ host: config.host, port: config.telnetPort, httpPort: http.port, pool, budget });
   process.stdout.write(`${JSON.stringify({ event: 'listening', http: http.port, telnet: line.port })}\n`);
   log({ event: 'server.started', dataDir: config.dataDir, threads: config.threads, shards: pool.shards, sync: config.sync });

@@ -176,6 +176,22 @@ export class CredentialStore {
   }
 
   /**
+   * The server's open: like open(), but a damaged or unreadable log does not stop the server. The
+   * store comes back failing closed (every CAVE/OneNET/admin lookup answers "no", `healthy` is
+   * false), the failure is logged, and `watch()` picks the store up again once it reads cleanly
+   * (after `strata auth repair`). KairosDB and OpenTSDB, which need no credentials, keep working.
+   */
+  static openFailingClosed(dataDir: string, options: CredentialStoreOptions = {}): CredentialStore {
+    const store = new CredentialStore(dataDir, options);
+    try {
+      store.reload();
+    } catch (err) {
+      store.log({ level: 'error', event: 'auth.open-failed', message: `${(err as Error).message}; CAVE and OneNET requests are refused until it is fixed` });
+    }
+    return store;
+  }
+
+  /**
    * Cuts the log at its first damaged record, keeping every whole record before it, under the
    * lock. Changes made by the records cut are lost (a revoked token may be back): list and
    * revoke again. Refuses (Corruption) when the file header itself is damaged.

@@ -1,6 +1,7 @@
 // The HTTP front end: one uWebSockets.js app serving every REST family on one port
 // (protocols.md §7, "Ports"). Owns listening and closing; routes live in routes/<protocol>.ts.
 import uWS, { type TemplatedApp, type us_listen_socket } from 'uWebSockets.js';
+import type { CredentialStore } from '../auth/index.js';
 import type { ServerConfig } from '../config.js';
 import type { InflightBudget } from '../pool/budget.js';
 import type { WorkerPool } from '../pool/pool.js';
@@ -8,11 +9,16 @@ import { HttpExchange, readHead } from './request.js';
 import { registerKairosRoutes } from './routes/kairosdb.js';
 import { registerOpenTsdbRoutes } from './routes/opentsdb.js';
 
-/** What routes need from the server: limits, the pool and the in-flight budget. */
+/** What routes need from the server: limits, the pool, the in-flight budget and the credentials. */
 export interface ServerContext {
   readonly config: ServerConfig;
   readonly pool: WorkerPool;
   readonly budget: InflightBudget;
+  /**
+   * CAVE tokens, OneNET keys and the admin token, read on the main thread before a body is read
+   * (lookups are one SHA-256 and a map probe). Fails closed while the store is damaged.
+   */
+  readonly credentials: CredentialStore;
   /** False once a worker reported a storage failure it cannot recover from. */
   healthy(): boolean;
 }
