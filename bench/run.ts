@@ -6,12 +6,14 @@ import { main as append } from './append.bench.js';
 import { main as catalog } from './catalog.bench.js';
 import { main as codec } from './codec.bench.js';
 import { main as compaction } from './compaction.bench.js';
+import { main as opentsdb } from './opentsdb.bench.js';
 import { machine } from './report.js';
 import { main as scan } from './scan.bench.js';
 
 const suites: [string, () => Promise<unknown>][] = [
   ['codec', codec],
   ['append', append],
+  ['opentsdb', opentsdb],
   ['scan', scan],
   ['compaction', compaction],
   ['catalog', catalog],

@@ -145,7 +145,8 @@ function rehash(slots: Int32Array, hashes: Int32Array, count: number): Int32Arra
   return next;
 }
 
-function grownInt32(a: Int32Array, length: number): Int32Array<ArrayBuffer> {
+/** A copy of `a` in a new array of `length` elements (growing a column). */
+export function grownInt32(a: Int32Array, length: number): Int32Array<ArrayBuffer> {
   const next = new Int32Array(length);
   next.set(a);
   return next;
@@ -538,6 +539,19 @@ export class BatchBuilder {
     this.beginSeries(strings.internString(key.metric));
     for (const k of Object.keys(key.tags)) this.addTag(strings.internString(k), strings.internString(key.tags[k]!));
     this.endSeries(ttlSeconds);
+  }
+
+  /**
+   * The cache entry of the selected series (−1 before any selection). A caller may keep it while
+   * the cache generation is unchanged and select the series again with selectEntry.
+   */
+  get selectedEntry(): number {
+    return this.currentEntry;
+  }
+
+  /** Selects a series by its cache entry (from selectedEntry, same generation), with no TTL. */
+  selectEntry(entry: number): void {
+    this.select(entry, 0);
   }
 
   private select(e: number, ttl: number): void {

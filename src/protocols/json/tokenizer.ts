@@ -495,6 +495,58 @@ export class JsonTokenizer {
     }
   }
 
+  /**
+   * Fast-path hook for consumers that can read a whole array element themselves (the OpenTSDB
+   * put decoder's simple points): when the tokenizer is between two elements of an array, no
+   * token is cut across chunks and the next element starts with '{' in the current buffer,
+   * consumes the blanks (space, tab, CR) and the ',' before it and returns the element's index
+   * in `buf`; else -1 (nothing consumed but blanks and that ','). The element may be cut by the
+   * end of the buffer (`bufferLimit`): the consumer checks. Then either `skipElement(end)` or
+   * `next()` as usual.
+   */
+  arrayElementStart(): number {
+    if (this.pending !== PENDING_NONE || this.failure !== undefined || this.inCarry) return -1;
+    let st = this.state;
+    if (st !== ST_ARR_VALUE && st !== ST_ARR_FIRST && st !== ST_ARR_NEXT) return -1;
+    // The element is an object holding an object (`tags`): two more levels.
+    if (this.depth + 2 > this.maxDepth) return -1;
+    const buf = this.buf;
+    const limit = this.limit;
+    let pos = this.pos;
+    for (;;) {
+      let c = 0;
+      while (pos < limit && ((c = buf[pos]!) === 0x20 || c === 0x09 || c === 0x0d)) pos++;
+      if (pos >= limit) break;
+      if (st === ST_ARR_NEXT) {
+        if (c !== 0x2c) break;
+        pos++;
+        st = ST_ARR_VALUE;
+        continue;
+      }
+      this.pos = pos;
+      this.state = st;
+      return c === 0x7b ? pos : -1;
+    }
+    this.pos = pos;
+    this.state = st;
+    return -1;
+  }
+
+  /** End (exclusive) of the current buffer's valid bytes; see arrayElementStart. */
+  get bufferLimit(): number {
+    return this.limit;
+  }
+
+  /**
+   * The consumer read the array element buf[arrayElementStart(), end) itself. It must be one
+   * complete, well-formed JSON value holding no line feed (line numbers are not tracked through
+   * it). The tokenizer continues after it as if it had returned its tokens.
+   */
+  skipElement(start: number, end: number): void {
+    this.tokenOffset = this.base + start;
+    this.afterValue(end);
+  }
+
   private atEnd(pos: number): number {
     if (this.state === ST_DOC_END || this.state === ST_DONE) {
       this.state = ST_DONE;

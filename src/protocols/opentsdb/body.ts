@@ -16,6 +16,7 @@ import {
   JsonSyntaxError,
   JsonTokenizer,
   KEY,
+  latin1String,
   NEED_MORE,
   NULL,
   NUMBER,
@@ -25,6 +26,7 @@ import {
 import {
   OpenTsdbPointWriter,
   PointMessage,
+  SECOND_LIMIT,
   echoIncomingPoint,
   emptyIncomingPoint,
   type IncomingPoint,
@@ -32,6 +34,7 @@ import {
   type ParsedValue,
 } from './datapoint.js';
 import { JavaStringMap, fitsInFloat, javaTrim, parseJavaLong } from './java-compat.js';
+import { SimplePoint, SimplePointSeriesMemo, scanSimplePoint } from './simple-point.js';
 
 /** Request-level error texts (the error envelope's `message`). */
 export const BodyMessage = {
@@ -90,6 +93,11 @@ export interface OpenTsdbRequestOptions {
 export interface OpenTsdbDecoderOptions extends BatchBuilderOptions, OpenTsdbPointOptions {
   /** Deepest JSON nesting accepted. Default 10,000. */
   readonly maxDepth?: number;
+  /**
+   * Read simple /api/put points straight from the bytes (simple-point.ts). Default true; false
+   * sends every point through the full path (tests compare the two; benches measure the gain).
+   */
+  readonly simplePoints?: boolean;
 }
 
 // Decoder states.
@@ -175,6 +183,7 @@ export class OpenTsdbBodyDecoder {
   private readonly writer: OpenTsdbPointWriter;
   private readonly tok: JsonTokenizer;
   private readonly rollup: boolean;
+  private readonly simplePoints: boolean;
   private readonly className: string;
 
   // Request options.
@@ -204,9 +213,21 @@ export class OpenTsdbBodyDecoder {
   private field = F_UNKNOWN;
   private tagKey = '';
 
+  // The simple-point fast path (simple-point.ts): on for /api/put bodies whose accepted points
+  // need no echo and are stored.
+  private fastPath = false;
+  private readonly simple = new SimplePoint();
+  private readonly seriesMemo = new SimplePointSeriesMemo();
+  /** Element index whose metric + tags bytes (in pendingBytes) the memo learns if the full path accepts it; −1 none. */
+  private pendingIndex = -1;
+  private pendingBytes = new Uint8Array(512);
+  private pendingMetricBytes = 0;
+  private pendingTagsBytes = 0;
+
   protected constructor(sink: BatchSink, options: OpenTsdbDecoderOptions, rollup: boolean) {
     this.sink = sink;
     this.rollup = rollup;
+    this.simplePoints = !rollup && (options.simplePoints ?? true);
     this.className = rollup ? 'net.opentsdb.rollup.RollUpDataPoint' : 'net.opentsdb.core.IncomingDataPoint';
     this.builder = new BatchBuilder((batch) => this.onBatch(batch), options);
     this.writer = new OpenTsdbPointWriter(this.builder, options);
@@ -226,6 +247,12 @@ export class OpenTsdbBodyDecoder {
     if (!this.bodyOpen) {
       this.bodyOpen = true;
       this.builder.cache.openBody(this);
+      this.fastPath = this.simplePoints && !this.echoAccepted && this.writer.storing;
+      if (this.seriesMemo.generation !== this.builder.generation) {
+        // The series cache forgot its entries: so must the memo.
+        this.seriesMemo.clear();
+        this.seriesMemo.generation = this.builder.generation;
+      }
     }
     if (this.state === S_START) {
       // Java's trim(): bytes ≤ 0x20 before the first character are not part of the document.
@@ -303,6 +330,7 @@ export class OpenTsdbBodyDecoder {
     this.errors = [];
     this.echoes = [];
     this.bodyError = null;
+    this.pendingIndex = -1;
     this.begin();
   }
 
@@ -317,6 +345,7 @@ export class OpenTsdbBodyDecoder {
     const tok = this.tok;
     try {
       for (;;) {
+        if (this.state === S_ELEMENT && this.fastPath && this.simplePoint()) continue;
         const t = tok.next();
         if (t === NEED_MORE) return;
         if (t === END) {
@@ -364,6 +393,58 @@ export class OpenTsdbBodyDecoder {
       if (!(err instanceof JsonSyntaxError)) throw err;
       this.syntaxFailure(err);
     }
+  }
+
+  /**
+   * Reads the next array element straight from the bytes when it is a simple point whose metric
+   * and tags bytes the memo knows (simple-point.ts), re-doing the timestamp and value checks of
+   * the full path; true if it was stored. Otherwise nothing is consumed (false), and a simple
+   * point the memo does not know is noted so that the memo learns it if the full path accepts it.
+   */
+  private simplePoint(): boolean {
+    const tok = this.tok;
+    const start = tok.arrayElementStart();
+    if (start < 0) return false;
+    const buf = tok.buf;
+    const p = this.simple;
+    const end = scanSimplePoint(buf, start, tok.bufferLimit, p, this.seriesMemo);
+    if (end < 0) return false;
+    const entry = p.tagsId < 0 ? -1 : this.seriesMemo.lookup(buf, p.metricStart, p.metricEnd, p.tagsId);
+    if (entry < 0) {
+      this.notePending(buf, p);
+      return false;
+    }
+    let value = p.value;
+    if (Number.isNaN(value)) {
+      // A long of 16+ digits: the full path converts it exactly (bigint).
+      if (p.valueIsInteger) return false;
+      value = Number(latin1String(buf, p.valueStart, p.valueEnd));
+      // Not finite (1e999): the full path writes the error.
+      if (!Number.isFinite(value)) return false;
+    }
+    // The timestamp is 1 … 9,999,999,999,999 (≤ 13 digits): never an error; seconds up to 2^32 − 1.
+    const ts = p.timestamp;
+    const timestampMs = ts > SECOND_LIMIT ? ts : ts * 1000;
+    const b = this.builder;
+    b.selectEntry(entry);
+    if (p.valueIsInteger) b.addInt(timestampMs, value || 0);
+    else b.addFloat(timestampMs, value);
+    tok.skipElement(start, end);
+    this.total++;
+    this.index++;
+    this.accepted++;
+    return true;
+  }
+
+  private notePending(buf: Uint8Array, p: SimplePoint): void {
+    const metricBytes = p.metricEnd - p.metricStart;
+    const tagsBytes = p.tagsEnd - p.tagsStart;
+    if (metricBytes + tagsBytes > this.pendingBytes.length) this.pendingBytes = new Uint8Array(2 * (metricBytes + tagsBytes));
+    this.pendingBytes.set(buf.subarray(p.metricStart, p.metricEnd), 0);
+    this.pendingBytes.set(buf.subarray(p.tagsStart, p.tagsEnd), metricBytes);
+    this.pendingMetricBytes = metricBytes;
+    this.pendingTagsBytes = tagsBytes;
+    this.pendingIndex = this.index;
   }
 
   private element(t: number): void {
@@ -570,12 +651,20 @@ export class OpenTsdbBodyDecoder {
 
   /** '}' of a point object: the object is bound; check and store it. */
   private endPoint(): void {
+    const index = this.index;
     this.total++;
     this.index++;
     this.state = this.topArray ? S_ELEMENT : S_DONE;
     const p = this.point;
     const error = this.rollup ? this.writer.rollup(p) : this.writer.put(p);
+    const learn = this.pendingIndex === index;
+    this.pendingIndex = -1;
     if (error === null) {
+      if (learn) {
+        // Accepted and its series selected: later points with these bytes take the fast path.
+        const m = this.pendingMetricBytes;
+        this.seriesMemo.add(this.pendingBytes, 0, m, m, m + this.pendingTagsBytes, this.builder.selectedEntry);
+      }
       this.accepted++;
       if (this.echoAccepted) this.echoes.push(echoIncomingPoint(p, this.rollup));
     } else if (this.details) this.errors.push({ datapoint: echoIncomingPoint(p, this.rollup), error });

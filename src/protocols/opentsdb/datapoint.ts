@@ -146,7 +146,8 @@ export interface OpenTsdbPointOptions {
   readonly blockDerivedRollups?: boolean;
 }
 
-const SECOND_LIMIT = 0xffffffff;
+/** Largest timestamp OpenTSDB reads as seconds; above it, milliseconds. */
+export const SECOND_LIMIT = 0xffffffff;
 const MAX_MS_TIMESTAMP = 9_999_999_999_999;
 const INTERVAL = /^[0-9]+(?:ms|s|m|h|d|w|n|y)$/;
 const MEMO_LIMIT = 16_384;

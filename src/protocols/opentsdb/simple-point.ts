@@ -1,0 +1,444 @@
+// The fast path of /api/put decoding: most bodies are arrays of plain points,
+// {"metric":"m","timestamp":1704067200,"value":41.5,"tags":{"host":"a",…}}, and the same metric
+// and tags bytes come back point after point, request after request. For such a point the full
+// path (tokenizer → Jackson-faithful binding → per-point checks → series interning) costs ~4 µs;
+// reading it straight from the bytes and finding its series by its raw metric + tags bytes costs
+// well under 1 µs. bench/opentsdb.bench.ts measures both; docs/benchmarks.md "OpenTSDB ingest".
+//
+// Soundness: the fast path never decides anything the full path would decide differently.
+// - scanSimplePoint accepts only a narrow, unambiguous shape: exactly the four members metric,
+//   timestamp, value and tags, once each, in any order; strings without escapes or control
+//   characters; a timestamp of 1–13 digits; a JSON number value; a non-empty tags object of
+//   string values; blanks but no line feeds. Anything else returns −1 and the full path reads the
+//   point (error texts, Jackson coercions and line/column positions stay exactly as before).
+// - SimplePointSeriesMemo maps metric + tags bytes to a series only after the full path accepted
+//   a point with exactly those bytes and selected that series: equal bytes bind to equal strings,
+//   so every name check would pass again and select the same series. The per-point checks that
+//   depend on the timestamp and the value are re-done by the caller on every point.
+// Pure: no I/O.
+import { grownInt32 } from '../batch-builder.js';
+
+/** Where the parts of a simple point lie in the buffer; filled by scanSimplePoint. */
+export class SimplePoint {
+  metricStart = 0;
+  metricEnd = 0;
+  /** The tags object, braces included. */
+  tagsStart = 0;
+  tagsEnd = 0;
+  /** The memo's id of the tags object, −1 if it does not know it (or no memo was given). */
+  tagsId = -1;
+  /** The timestamp: a positive integer literal of at most 13 digits (seconds or milliseconds). */
+  timestamp = 0;
+  valueStart = 0;
+  valueEnd = 0;
+  /** The value literal has no '.', 'e' or 'E' (OpenTSDB stores it as a long). */
+  valueIsInteger = false;
+  /**
+   * The value when it could be computed exactly from the digits (integers of ≤ 15 digits;
+   * decimals of ≤ 15 significant digits and a power of ten ≤ 22); NaN otherwise (then the
+   * caller converts the literal's text).
+   */
+  value = Number.NaN;
+}
+
+const K_METRIC = 1;
+const K_TIMESTAMP = 2;
+const K_VALUE = 4;
+const K_TAGS = 8;
+const K_ALL = 15;
+
+/** Exact powers of ten (Clinger's fast path: m / 10^k is correctly rounded for m < 2^53, k ≤ 22). */
+const POW10 = new Float64Array(23);
+for (let i = 0, p = 1; i < 23; i++, p *= 10) POW10[i] = p;
+
+function skipBlanks(buf: Uint8Array, pos: number, limit: number): number {
+  let c: number;
+  while (pos < limit && ((c = buf[pos]!) === 0x20 || c === 0x09 || c === 0x0d)) pos++;
+  return pos;
+}
+
+/** Index of the closing quote of a string whose content starts at `pos`; −1 on an escape, a control byte or the buffer's end. */
+function plainStringEnd(buf: Uint8Array, pos: number, limit: number): number {
+  for (; pos < limit; pos++) {
+    const c = buf[pos]!;
+    if (c === 0x22) return pos;
+    if (c === 0x5c || c < 0x20) return -1;
+  }
+  return -1;
+}
+
+/** The member a key names (its bytes buf[start, end)), 0 for any other key. */
+function memberOf(buf: Uint8Array, start: number, end: number): number {
+  switch (end - start) {
+    case 6: // metric
+      return buf[start] === 0x6d && buf[start + 1] === 0x65 && buf[start + 2] === 0x74 && buf[start + 3] === 0x72 && buf[start + 4] === 0x69 && buf[start + 5] === 0x63
+        ? K_METRIC
+        : 0;
+    case 9: // timestamp
+      return buf[start] === 0x74 &&
+        buf[start + 1] === 0x69 &&
+        buf[start + 2] === 0x6d &&
+        buf[start + 3] === 0x65 &&
+        buf[start + 4] === 0x73 &&
+        buf[start + 5] === 0x74 &&
+        buf[start + 6] === 0x61 &&
+        buf[start + 7] === 0x6d &&
+        buf[start + 8] === 0x70
+        ? K_TIMESTAMP
+        : 0;
+    case 5: // value
+      return buf[start] === 0x76 && buf[start + 1] === 0x61 && buf[start + 2] === 0x6c && buf[start + 3] === 0x75 && buf[start + 4] === 0x65 ? K_VALUE : 0;
+    case 4: // tags
+      return buf[start] === 0x74 && buf[start + 1] === 0x61 && buf[start + 2] === 0x67 && buf[start + 3] === 0x73 ? K_TAGS : 0;
+    default:
+      return 0;
+  }
+}
+
+/**
+ * End of the JSON number literal at `pos` (RFC 8259 grammar), −1 if there is none or it may go
+ * on past the buffer. Sets valueStart/End, valueIsInteger and value.
+ */
+function scanNumber(buf: Uint8Array, pos: number, limit: number, out: SimplePoint): number {
+  const start = pos;
+  const negative = buf[pos] === 0x2d;
+  if (negative) pos++;
+  if (pos >= limit) return -1;
+  let c = buf[pos]!;
+  let mantissa = 0;
+  let digits = 0; // significant digits in `mantissa`
+  if (c === 0x30) {
+    pos++;
+  } else if (c >= 0x31 && c <= 0x39) {
+    while (pos < limit && (c = buf[pos]!) >= 0x30 && c <= 0x39) {
+      mantissa = mantissa * 10 + (c - 0x30);
+      digits++;
+      pos++;
+    }
+  } else return -1;
+  let scale = 0; // value = mantissa · 10^scale
+  let integer = true;
+  if (pos < limit && buf[pos] === 0x2e) {
+    integer = false;
+    pos++;
+    const first = pos;
+    while (pos < limit && (c = buf[pos]!) >= 0x30 && c <= 0x39) {
+      if (digits > 0 || c !== 0x30) digits++;
+      mantissa = mantissa * 10 + (c - 0x30);
+      scale--;
+      pos++;
+    }
+    if (pos === first) return -1;
+  }
+  if (pos < limit && ((c = buf[pos]!) === 0x65 || c === 0x45)) {
+    integer = false;
+    pos++;
+    let expNegative = false;
+    if (pos < limit && ((c = buf[pos]!) === 0x2b || c === 0x2d)) {
+      expNegative = c === 0x2d;
+      pos++;
+    }
+    const first = pos;
+    let exponent = 0;
+    while (pos < limit && (c = buf[pos]!) >= 0x30 && c <= 0x39) {
+      if (exponent < 10_000) exponent = exponent * 10 + (c - 0x30);
+      pos++;
+    }
+    if (pos === first) return -1;
+    scale += expNegative ? -exponent : exponent;
+  }
+  if (pos >= limit) return -1; // the literal may go on in the next chunk
+  out.valueStart = start;
+  out.valueEnd = pos;
+  out.valueIsInteger = integer;
+  let value = Number.NaN;
+  if (digits <= 15) {
+    if (scale === 0) value = mantissa;
+    else if (scale < 0 && scale >= -22) value = mantissa / POW10[-scale]!;
+    else if (scale > 0 && scale <= 22 && !integer) value = mantissa * POW10[scale]!;
+    if (negative) value = -value;
+  }
+  out.value = value;
+  return pos;
+}
+
+/** End (after '}') of a non-empty object of string members at `pos` ('{'); −1 otherwise. */
+function plainTagsEnd(buf: Uint8Array, pos: number, limit: number): number {
+  let i = skipBlanks(buf, pos + 1, limit);
+  for (;;) {
+    if (i >= limit || buf[i] !== 0x22) return -1;
+    let end = plainStringEnd(buf, i + 1, limit);
+    if (end < 0) return -1;
+    i = skipBlanks(buf, end + 1, limit);
+    if (i >= limit || buf[i] !== 0x3a) return -1;
+    i = skipBlanks(buf, i + 1, limit);
+    if (i >= limit || buf[i] !== 0x22) return -1;
+    end = plainStringEnd(buf, i + 1, limit);
+    if (end < 0) return -1;
+    i = skipBlanks(buf, end + 1, limit);
+    if (i >= limit) return -1;
+    const c = buf[i]!;
+    if (c === 0x7d) return i + 1;
+    if (c !== 0x2c) return -1;
+    i = skipBlanks(buf, i + 1, limit);
+  }
+}
+
+/**
+ * Reads the simple point whose '{' is at buf[start] (see the file comment for the shape) and
+ * returns the index after its '}', filling `out`; −1 if the point is not simple or not wholly in
+ * buf[start, limit). Reads nothing past `limit`. With a memo, a tags object it knows is matched
+ * in place instead of scanned (and its id set in `out.tagsId`).
+ */
+export function scanSimplePoint(buf: Uint8Array, start: number, limit: number, out: SimplePoint, memo?: SimplePointSeriesMemo): number {
+  let pos = start + 1;
+  let seen = 0;
+  for (;;) {
+    pos = skipBlanks(buf, pos, limit);
+    if (pos >= limit || buf[pos] !== 0x22) return -1;
+    const keyEnd = plainStringEnd(buf, pos + 1, limit);
+    if (keyEnd < 0) return -1;
+    const member = memberOf(buf, pos + 1, keyEnd);
+    if (member === 0 || (seen & member) !== 0) return -1;
+    seen |= member;
+    pos = skipBlanks(buf, keyEnd + 1, limit);
+    if (pos >= limit || buf[pos] !== 0x3a) return -1;
+    pos = skipBlanks(buf, pos + 1, limit);
+    if (pos >= limit) return -1;
+    switch (member) {
+      case K_METRIC: {
+        if (buf[pos] !== 0x22) return -1;
+        const end = plainStringEnd(buf, pos + 1, limit);
+        if (end < 0) return -1;
+        out.metricStart = pos + 1;
+        out.metricEnd = end;
+        pos = end + 1;
+        break;
+      }
+      case K_TIMESTAMP: {
+        let c = buf[pos]!;
+        if (c < 0x31 || c > 0x39) return -1; // 0, negative, string, … : the full path
+        let v = 0;
+        const first = pos;
+        while (pos < limit && (c = buf[pos]!) >= 0x30 && c <= 0x39) {
+          v = v * 10 + (c - 0x30);
+          pos++;
+        }
+        if (pos - first > 13 || pos >= limit || c === 0x2e || c === 0x65 || c === 0x45) return -1;
+        out.timestamp = v;
+        break;
+      }
+      case K_VALUE: {
+        const c = buf[pos]!;
+        if (c !== 0x2d && (c < 0x30 || c > 0x39)) return -1;
+        pos = scanNumber(buf, pos, limit, out);
+        if (pos < 0) return -1;
+        break;
+      }
+      default: {
+        if (buf[pos] !== 0x7b) return -1;
+        // A tags object the memo knows ends where the remembered one does: no scan needed.
+        const known = memo === undefined ? -1 : memo.matchTags(buf, pos, limit);
+        const end = known >= 0 ? pos + memo!.tagsLength(known) : plainTagsEnd(buf, pos, limit);
+        if (end < 0) return -1;
+        out.tagsId = known;
+        out.tagsStart = pos;
+        out.tagsEnd = end;
+        pos = end;
+      }
+    }
+    pos = skipBlanks(buf, pos, limit);
+    if (pos >= limit) return -1;
+    const c = buf[pos]!;
+    if (c === 0x2c) pos++;
+    else if (c === 0x7d && seen === K_ALL) return pos + 1;
+    else return -1;
+  }
+}
+
+/** Bytes of a tags object hashed to find it: enough to tell hosts apart, few enough to be cheap. */
+const TAGS_HASH_BYTES = 32;
+
+/**
+ * Hash of the first bytes of the tags object at buf[start]: up to TAGS_HASH_BYTES bytes, or
+ * through the first '}' if that comes sooner — so it reads only bytes of the object itself (a
+ * '}' inside a string at worst ends it early, which is the same for equal bytes). −1 if `limit`
+ * comes first (the object is cut).
+ */
+function tagsPrefixHash(buf: Uint8Array, start: number, limit: number): number {
+  const stop = Math.min(start + TAGS_HASH_BYTES, limit);
+  let h = 0x811c9dc5;
+  let i = start;
+  for (; i < stop; i++) {
+    const c = buf[i]!;
+    h = Math.imul(h ^ c, 0x01000193);
+    if (c === 0x7d) return (h ^ (h >>> 15)) & 0x7fffffff;
+  }
+  return i === start + TAGS_HASH_BYTES ? (h ^ (h >>> 15)) & 0x7fffffff : -1;
+}
+
+function hashMetric(buf: Uint8Array, start: number, end: number, tagsId: number): number {
+  let h = Math.imul(0x811c9dc5 ^ tagsId, 0x01000193);
+  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  return h ^ (h >>> 15);
+}
+
+/** Byte strings by id, found by a caller-computed hash; ids dense from 0. */
+class ByteStrings {
+  private slots = new Int32Array(1 << 12); // id + 1; open addressing
+  hashes = new Int32Array(1024);
+  offsets = new Int32Array(1024);
+  lengths = new Int32Array(1024);
+  arena = new Uint8Array(64 * 1024);
+  used = 0;
+  size = 0;
+
+  clear(): void {
+    this.slots.fill(0);
+    this.size = 0;
+    this.used = 0;
+  }
+
+  /** Slot where the probe for hash `h` starts; then idAt(slot) and slot = nextSlot(slot) until −1. */
+  firstSlot(h: number): number {
+    return h & (this.slots.length - 1);
+  }
+
+  nextSlot(slot: number): number {
+    return (slot + 1) & (this.slots.length - 1);
+  }
+
+  /** The id in a slot, −1 for an empty one (the probe ends). */
+  idAt(slot: number): number {
+    return this.slots[slot]! - 1;
+  }
+
+  /** Whether buf[start, start + length of id) equals id's bytes (the caller checked it fits). */
+  equals(id: number, buf: Uint8Array, start: number): boolean {
+    const arena = this.arena;
+    let o = this.offsets[id]!;
+    const end = start + this.lengths[id]!;
+    for (let i = start; i < end; i++, o++) if (arena[o] !== buf[i]) return false;
+    return true;
+  }
+
+  add(h: number, buf: Uint8Array, start: number, end: number): number {
+    const id = this.size;
+    const n = end - start;
+    if (id === this.hashes.length) {
+      const grown = id * 2;
+      this.hashes = grownInt32(this.hashes, grown);
+      this.offsets = grownInt32(this.offsets, grown);
+      this.lengths = grownInt32(this.lengths, grown);
+    }
+    if ((id + 1) * 2 > this.slots.length) {
+      this.slots = new Int32Array(this.slots.length * 2);
+      for (let k = 0; k < id; k++) this.place(k, this.hashes[k]!);
+    }
+    if (this.used + n > this.arena.length) {
+      const grown = new Uint8Array(Math.max(this.used + n, this.arena.length * 2));
+      grown.set(this.arena.subarray(0, this.used));
+      this.arena = grown;
+    }
+    this.hashes[id] = h;
+    this.offsets[id] = this.used;
+    this.lengths[id] = n;
+    this.arena.set(buf.subarray(start, end), this.used);
+    this.used += n;
+    this.size = id + 1;
+    this.place(id, h);
+    return id;
+  }
+
+  private place(id: number, h: number): void {
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    let slot = h & mask;
+    while (slots[slot] !== 0) slot = (slot + 1) & mask;
+    slots[slot] = id + 1;
+  }
+}
+
+/**
+ * The bytes of accepted points → the series entry the full path selected for them
+ * (BatchBuilder.selectedEntry), in two tables: tags objects (found by the hash of their first
+ * bytes and confirmed by comparing them in place, which also tells where the object ends without
+ * scanning it), and metric + tags object → entry. Valid for one series-cache generation: the
+ * owner clears it when the generation changes. Bounded: cleared whole past `maxEntries` series
+ * or `maxBytes` of remembered bytes.
+ */
+export class SimplePointSeriesMemo {
+  private readonly tags = new ByteStrings();
+  private readonly series = new ByteStrings(); // the metric's bytes, keyed with the tags id
+  private seriesTags = new Int32Array(1024);
+  private seriesEntries = new Int32Array(1024);
+  /** The series-cache generation the entries belong to. */
+  generation = -1;
+
+  constructor(
+    private readonly maxEntries = 262_144,
+    private readonly maxBytes = 48 * 1024 * 1024,
+  ) {}
+
+  /** Remembered series. */
+  get size(): number {
+    return this.series.size;
+  }
+
+  clear(): void {
+    this.tags.clear();
+    this.series.clear();
+  }
+
+  /**
+   * Id of the remembered tags object that buf[start, limit) begins with, or −1. Reads only
+   * within that object's length (and never past `limit`).
+   */
+  matchTags(buf: Uint8Array, start: number, limit: number): number {
+    if (this.tags.size === 0) return -1;
+    const h = tagsPrefixHash(buf, start, limit);
+    if (h < 0) return -1;
+    const t = this.tags;
+    for (let slot = t.firstSlot(h); ; slot = t.nextSlot(slot)) {
+      const id = t.idAt(slot);
+      if (id < 0) return -1;
+      if (t.hashes[id] === h && start + t.lengths[id]! <= limit && t.equals(id, buf, start)) return id;
+    }
+  }
+
+  /** Byte length of a remembered tags object. */
+  tagsLength(id: number): number {
+    return this.tags.lengths[id]!;
+  }
+
+  /** The series entry of metric bytes buf[metricStart, metricEnd) with tags object `tagsId`, or −1. */
+  lookup(buf: Uint8Array, metricStart: number, metricEnd: number, tagsId: number): number {
+    const s = this.series;
+    const n = metricEnd - metricStart;
+    const h = hashMetric(buf, metricStart, metricEnd, tagsId);
+    for (let slot = s.firstSlot(h); ; slot = s.nextSlot(slot)) {
+      const id = s.idAt(slot);
+      if (id < 0) return -1;
+      if (s.hashes[id] === h && this.seriesTags[id] === tagsId && s.lengths[id] === n && s.equals(id, buf, metricStart)) return this.seriesEntries[id]!;
+    }
+  }
+
+  /** Remembers `entry` for these bytes (copied), unless they are remembered already. */
+  add(buf: Uint8Array, metricStart: number, metricEnd: number, tagsStart: number, tagsEnd: number, entry: number): void {
+    if (this.series.size >= this.maxEntries || this.tags.used + this.series.used + (metricEnd - metricStart) + (tagsEnd - tagsStart) > this.maxBytes) this.clear();
+    let tagsId = this.matchTags(buf, tagsStart, tagsEnd);
+    if (tagsId < 0 || this.tags.lengths[tagsId] !== tagsEnd - tagsStart) {
+      const h = tagsPrefixHash(buf, tagsStart, tagsEnd);
+      if (h < 0) return; // cannot happen for a whole object of ≥ 2 bytes ending in '}'
+      tagsId = this.tags.add(h, buf, tagsStart, tagsEnd);
+    }
+    if (this.lookup(buf, metricStart, metricEnd, tagsId) >= 0) return;
+    const id = this.series.add(hashMetric(buf, metricStart, metricEnd, tagsId), buf, metricStart, metricEnd);
+    if (id === this.seriesTags.length) {
+      this.seriesTags = grownInt32(this.seriesTags, id * 2);
+      this.seriesEntries = grownInt32(this.seriesEntries, id * 2);
+    }
+    this.seriesTags[id] = tagsId;
+    this.seriesEntries[id] = entry;
+  }
+}

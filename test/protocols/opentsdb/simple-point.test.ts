@@ -1,0 +1,187 @@
+// The /api/put fast path (src/protocols/opentsdb/simple-point.ts): what the scanner takes and
+// leaves to the full path, and — the property that matters — that decoding with the fast path
+// gives exactly what the full path gives (stored points, counts, details, body errors) for
+// bodies mixing simple points with every kind of near-miss, sent twice on one decoder so the
+// series memo is warm, cut into chunks anywhere.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { SimplePoint, SimplePointSeriesMemo, scanSimplePoint } from '../../../src/protocols/opentsdb/simple-point.js';
+import { OpenTsdbPutDecoder } from '../../../src/protocols/opentsdb/put.js';
+import { collect, enc, splitAt, type StoredPoint } from './helpers.js';
+
+function scan(text: string): { end: number; p: SimplePoint } {
+  const bytes = enc.encode(text);
+  const p = new SimplePoint();
+  return { end: scanSimplePoint(bytes, 0, bytes.length, p), p };
+}
+
+describe('scanSimplePoint', () => {
+  it('reads a plain point with its members in any order and blanks between tokens', () => {
+    const text = '{"metric":"sys.cpu","timestamp":1704067200,"value":41.5,"tags":{"host":"a","dc":"x"}},';
+    const { end, p } = scan(text);
+    expect(end).toBe(text.length - 1);
+    expect(text.slice(p.metricStart, p.metricEnd)).toBe('sys.cpu');
+    expect(text.slice(p.tagsStart, p.tagsEnd)).toBe('{"host":"a","dc":"x"}');
+    expect(p.timestamp).toBe(1704067200);
+    expect(p.valueIsInteger).toBe(false);
+    expect(p.value).toBe(41.5);
+    const spaced = '{ "tags" : { "host" : "a" } , "value" : -7 ,\t"timestamp" : 1704067200123 , "metric" : "m" }]';
+    const s = scan(spaced);
+    expect(s.end).toBe(spaced.length - 1);
+    expect(s.p.valueIsInteger).toBe(true);
+    expect(s.p.value).toBe(-7);
+    expect(s.p.timestamp).toBe(1704067200123);
+  });
+
+  it('computes values exactly or leaves them to a full conversion (NaN)', () => {
+    const valueOf = (literal: string): number => scan(`{"metric":"m","timestamp":1,"value":${literal},"tags":{"a":"b"}}]`).p.value;
+    expect(valueOf('0.1')).toBe(0.1);
+    expect(valueOf('-0.000001234')).toBe(-0.000001234);
+    expect(valueOf('1e5')).toBe(1e5);
+    expect(valueOf('2.5E-3')).toBe(2.5e-3);
+    expect(valueOf('123456789012345')).toBe(123456789012345);
+    expect(valueOf('1234567890123456')).toBeNaN(); // 16 digits: not exact in general
+    expect(valueOf('41.234567890123456')).toBeNaN();
+    expect(valueOf('1e23')).toBeNaN();
+    expect(Object.is(valueOf('-0.0'), -0)).toBe(true);
+  });
+
+  it('leaves everything else to the full path', () => {
+    const notSimple = [
+      '{"metric":"m","timestamp":1,"value":1,"tags":{}}', // empty tags: the full path's error
+      '{"metric":"m","timestamp":1,"value":1}', // missing member
+      '{"metric":"m","timestamp":1,"value":1,"tags":{"a":"b"},"tsuid":"x"}', // other member
+      '{"metric":"m","metric":"n","timestamp":1,"value":1,"tags":{"a":"b"}}', // repeated member
+      '{"metric":"m\\u0041","timestamp":1,"value":1,"tags":{"a":"b"}}', // escape
+      '{"metric":"m","timestamp":1,"value":1,"tags":{"a":"b\\n"}}',
+      '{"metric":"m","timestamp":"1","value":1,"tags":{"a":"b"}}', // coerced timestamp
+      '{"metric":"m","timestamp":0,"value":1,"tags":{"a":"b"}}',
+      '{"metric":"m","timestamp":-1,"value":1,"tags":{"a":"b"}}',
+      '{"metric":"m","timestamp":1.5,"value":1,"tags":{"a":"b"}}',
+      '{"metric":"m","timestamp":1e3,"value":1,"tags":{"a":"b"}}',
+      '{"metric":"m","timestamp":12345678901234,"value":1,"tags":{"a":"b"}}', // 14 digits
+      '{"metric":"m","timestamp":1,"value":"1","tags":{"a":"b"}}', // string value
+      '{"metric":"m","timestamp":1,"value":NaN,"tags":{"a":"b"}}',
+      '{"metric":"m","timestamp":1,"value":01,"tags":{"a":"b"}}', // not JSON
+      '{"metric":"m","timestamp":1,"value":1.,"tags":{"a":"b"}}',
+      '{"metric":"m","timestamp":1,"value":1,"tags":{"a":1}}', // coerced tag value
+      '{"metric":"m","timestamp":1,"value":1,"tags":{"a":"b"},}',
+      '{"metric":"m",\n"timestamp":1,"value":1,"tags":{"a":"b"}}', // line feed
+      '{"metric":null,"timestamp":1,"value":1,"tags":{"a":"b"}}',
+    ];
+    for (const text of notSimple) expect(scan(`${text}]`).end, text).toBe(-1);
+  });
+
+  it('never reads past the limit: a point cut anywhere is not simple', () => {
+    const text = '{"metric":"sys.cpu","timestamp":1704067200,"value":41.5,"tags":{"host":"a"}}';
+    const bytes = enc.encode(`${text}]`);
+    const p = new SimplePoint();
+    for (let limit = 0; limit < text.length; limit++) expect(scanSimplePoint(bytes, 0, limit, p)).toBe(-1);
+    expect(scanSimplePoint(bytes, 0, text.length, p)).toBe(text.length); // the closing '}' ends it
+  });
+});
+
+describe('SimplePointSeriesMemo', () => {
+  it('finds entries by exact metric and tags bytes, matches known tags objects in place, and forgets them on clear', () => {
+    const memo = new SimplePointSeriesMemo(4, 1024);
+    const b = enc.encode('cpu{"h":"a"}cpu{"h":"b"},');
+    expect(memo.matchTags(b, 3, b.length)).toBe(-1);
+    memo.add(b, 0, 3, 3, 12, 7);
+    const a = memo.matchTags(b, 3, b.length);
+    expect(a).toBeGreaterThanOrEqual(0);
+    expect(memo.tagsLength(a)).toBe(9);
+    expect(memo.lookup(b, 0, 3, a)).toBe(7);
+    expect(memo.matchTags(b, 15, b.length)).toBe(-1); // {"h":"b"} not known
+    expect(memo.matchTags(b, 3, 11)).toBe(-1); // cut before its end
+    memo.add(b, 12, 15, 15, 24, 9);
+    const bId = memo.matchTags(b, 15, b.length);
+    expect(memo.lookup(b, 12, 15, bId)).toBe(9);
+    expect(memo.lookup(b, 12, 15, a)).toBe(7); // equal metric bytes elsewhere, tags a: cpu{h=a}
+    expect(memo.lookup(enc.encode('mem'), 0, 3, a)).toBe(-1);
+    // A tags object shorter than the hashed prefix, followed by other bytes, is still found.
+    const short = enc.encode('m{"a":"b"},"value":1');
+    memo.add(short, 0, 1, 1, 10, 3);
+    expect(memo.lookup(short, 0, 1, memo.matchTags(enc.encode('{"a":"b"},"timestamp":5'), 0, 24))).toBe(3);
+    for (let e = 0; e < 3; e++) memo.add(enc.encode(`m${e}{"k":"v"}`), 0, 2, 2, 11, e); // passes maxEntries: cleared
+    expect(memo.matchTags(b, 3, b.length)).toBe(-1);
+    memo.clear();
+    expect(memo.size).toBe(0);
+  });
+});
+
+// ---------------------------------------------------------------- equivalence with the full path
+
+const METRICS = ['"sys.cpu.user"', '"mem"', '"bad metric"', '""', '"m\\u00e9"', 'null', '"x/y-z_1.0"'];
+const TAG_PAIRS = ['"host":"a"', '"host":"b"', '"dc":"eu"', '"dc" : "us"', '"bad key":"v"', '"k":""', '"k":1', '"strata:rollup":"x"', '"t1":"1"', '"t2":"2"', '"t3":"3"', '"t4":"4"'];
+const TIMESTAMPS = ['1704067200', '1', '0', '-5', '4294967295', '4294967296', '1704067200123', '9999999999999', '99999999999999', '"1704067200"', '1.9', '1e9', 'null'];
+const VALUES = ['1', '-0', '0', '41.5', '-3.25e2', '1E-3', '0.1', '123456789012345', '1234567890123456', '9223372036854775808', '41.234567890123456', '"12"', '"x"', 'true', 'null', '1e999', '0.000001234', 'NaN', '-Infinity'];
+
+const pointText = fc
+  .record({
+    metric: fc.constantFrom(...METRICS),
+    tags: fc.oneof(fc.subarray(TAG_PAIRS, { minLength: 1, maxLength: 10 }), fc.constant([] as string[])),
+    timestamp: fc.constantFrom(...TIMESTAMPS),
+    value: fc.constantFrom(...VALUES),
+    order: fc.constantFrom([0, 1, 2, 3], [3, 2, 1, 0], [1, 0, 3, 2], [0, 1, 2], [0, 1, 2, 3, 4], [0, 0, 1, 2, 3]),
+    blank: fc.constantFrom('', ' ', '\t', '\n', '\r\n'),
+  })
+  .map(({ metric, tags, timestamp, value, order, blank }) => {
+    const members = [`"metric":${metric}`, `"timestamp":${timestamp}`, `"value":${value}`, `"tags":{${tags.join(',')}}`, '"tsuid":"000001"'];
+    return `{${order.map((i) => members[i]!).join(`,${blank}`)}}`;
+  });
+
+const element = fc.oneof({ weight: 12, arbitrary: pointText }, { weight: 1, arbitrary: fc.constant('null') }, { weight: 1, arbitrary: fc.constant('"s"') });
+
+interface Outcome {
+  readonly result: unknown;
+  readonly points: StoredPoint[];
+}
+
+/** Decodes each body in turn on one decoder (so later bodies meet a warm memo), cut at `cuts`. */
+function decodeAll(bodies: readonly Uint8Array[], cuts: readonly number[], simplePoints: boolean): Outcome[] {
+  let points: StoredPoint[] = [];
+  const decoder = new OpenTsdbPutDecoder((b) => collect(points)(b), { simplePoints, maxPointsPerBatch: 7 });
+  return bodies.map((body) => {
+    points = [];
+    decoder.begin({ details: true });
+    for (const chunk of splitAt(body, cuts)) decoder.write(chunk);
+    return { result: decoder.end(), points };
+  });
+}
+
+describe('the fast path decodes exactly like the full path', () => {
+  it('on random bodies of simple points and near-misses, whole or in chunks, memo cold and warm', () => {
+    fc.assert(
+      fc.property(
+        fc.array(element, { minLength: 1, maxLength: 30 }),
+        fc.constantFrom('', ' ', '\n'),
+        fc.array(fc.nat(4000), { maxLength: 6 }),
+        (elements, blank, cuts) => {
+          const body = enc.encode(`[${blank}${elements.join(`,${blank}`)}${blank}]`);
+          const bodies = [body, body, body];
+          const full = decodeAll(bodies, cuts, false);
+          const fast = decodeAll(bodies, cuts, true);
+          expect(fast).toEqual(full);
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  it('takes the fast path for repeated simple points (the memo learns from accepted points only)', () => {
+    const body = enc.encode(
+      `[${Array.from({ length: 50 }, (_, i) => `{"metric":"cpu","timestamp":${1704067200 + i},"value":${i}.5,"tags":{"host":"h${i % 5}"}}`).join(',')},` +
+        `{"metric":"bad metric","timestamp":1704067200,"value":1,"tags":{"host":"h0"}}]`,
+    );
+    const points: StoredPoint[] = [];
+    const decoder = new OpenTsdbPutDecoder(collect(points));
+    const memo = (decoder as unknown as { seriesMemo: SimplePointSeriesMemo }).seriesMemo;
+    decoder.write(body);
+    const result = decoder.end();
+    expect(result.accepted).toBe(50);
+    expect(result.failed).toBe(1);
+    expect(memo.size).toBe(5); // h0 … h4 learnt; the refused metric not
+    expect(points).toHaveLength(50);
+    expect(points[49]).toEqual({ series: 'cpu{host=h4}', t: (1704067200 + 49) * 1000, kind: 'f', value: 49.5 });
+  });
+});
