@@ -21,7 +21,7 @@ const TIMESTAMPS = 4; // 40,000 points = 8 bodies per shape, cycled
 const ROUNDS = 3;
 
 /** The peers harness' body: one object per point, metric first, tags last. */
-function openTsdbBody(b: WriteBatch, value: (i: number) => number): string {
+export function openTsdbBody(b: WriteBatch, value: (i: number) => number): string {
   const parts: string[] = [];
   for (let i = 0; i < b.length; i++) {
     const s = b.series[b.seriesIndex[i]!]!;
