@@ -78,6 +78,12 @@ function claimShard(): { writer: ShardWriter; shardId: number } {
 }
 
 const { writer, shardId } = claimShard();
+try {
+  // The first request should not pay for the segment's preallocation.
+  writer.prepareActiveSegment();
+} catch (err) {
+  log({ level: 'warn', event: 'shard.prepare-failed', shardId, message: (err as Error).message });
+}
 const engine = Engine.open({ dataDir: config.dataDir, owner: shardId === 0, exclusive, log });
 const control = new BroadcastChannel(config.controlChannel);
 control.onmessage = (event: unknown) => {

@@ -153,6 +153,26 @@ describe('ShardWriter', () => {
     writer.close();
   });
 
+  it('prepares the active segment ahead of the first append; the next open reuses the empty segment', () => {
+    const dataDir = tempDir();
+    const dir = shardDirectory(dataDir, 0);
+    const segments = (): string[] => fs.readdirSync(dir).filter((f) => f.endsWith('.seg'));
+    let writer = ShardWriter.open({ dir, shardId: 0, syncPolicy: 'never', segmentBytes: 256 * 1024 });
+    expect(segments()).toEqual([]);
+    writer.prepareActiveSegment();
+    writer.prepareActiveSegment(); // idempotent
+    expect(segments()).toEqual(['0000000000000001.seg']);
+    writer.close();
+    writer = ShardWriter.open({ dir, shardId: 0, syncPolicy: 'never', segmentBytes: 256 * 1024 });
+    writer.prepareActiveSegment();
+    writer.append(batchOf([{ metric: 'p', t: 1, value: 1 }]));
+    expect(segments()).toEqual(['0000000000000001.seg']);
+    writer.close();
+    expect(() => writer.prepareActiveSegment()).toThrow(EngineError);
+    const [series] = readAll(dataDir, 'p');
+    expect(pointsOf(series!)).toEqual([[1, 1]]);
+  });
+
   it('refuses a second writer on a claimed shard and takes over a dead owner\'s lock', () => {
     const dataDir = tempDir();
     const dir = shardDirectory(dataDir, 0);
