@@ -9,11 +9,13 @@ import { main as compaction } from './compaction.bench.js';
 import { main as opentsdb } from './opentsdb.bench.js';
 import { machine } from './report.js';
 import { main as scan } from './scan.bench.js';
+import { main as telnet } from './telnet.bench.js';
 
 const suites: [string, () => Promise<unknown>][] = [
   ['codec', codec],
   ['append', append],
   ['opentsdb', opentsdb],
+  ['telnet', telnet],
   ['scan', scan],
   ['compaction', compaction],
   ['catalog', catalog],

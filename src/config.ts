@@ -29,6 +29,18 @@ export interface ServerConfig {
   readonly maxQueuedTasks: number;
   /** Preallocated size of each ingest segment file. */
   readonly segmentBytes: number;
+  /** OpenTSDB tags per point, `_aggregate` included (upstream tsd.storage.max_tags); at least 1. */
+  readonly openTsdbMaxTags: number;
+  /** How long a line-port connection may wait for budget or a worker before its lines are refused with throttle lines. */
+  readonly lineThrottleMs: number;
+  /** OneNET: zone `±HH:MM` of `at` times without one and of the times reads print (default +08:00). */
+  readonly onenetTimeZone: string;
+  /** OneNET: largest `POST /bindata` body, bytes (the platform's 800 KB). */
+  readonly onenetMaxBinaryBytes: number;
+  /** OneNET firmware port (HTTP/1.0-tolerant relay to the HTTP port, src/http/onenet-firmware-port.ts); -1 = off, 0 = any free port. */
+  readonly onenetPort: number;
+  /** Largest CAVE publish body on the wire, and after gzip/deflate (CAVE's Play parse.json limit, 100 KB; 413 above). */
+  readonly caveMaxBodyBytes: number;
 }
 
 interface OptionSpec {
@@ -52,6 +64,12 @@ const OPTIONS: readonly OptionSpec[] = [
   { key: 'maxInflightBytes', flag: 'max-inflight-bytes', kind: 'int', help: 'body bytes in flight at once (503 above)' },
   { key: 'maxQueuedTasks', flag: 'max-queued-tasks', kind: 'int', help: 'requests waiting for a worker (503 above)' },
   { key: 'segmentBytes', flag: 'segment-bytes', kind: 'int', help: 'preallocated size of each segment file' },
+  { key: 'openTsdbMaxTags', flag: 'opentsdb-max-tags', kind: 'int', help: 'OpenTSDB tags per point (tsd.storage.max_tags)' },
+  { key: 'lineThrottleMs', flag: 'line-throttle-ms', kind: 'int', help: 'line-port wait for room before "Please throttle writes"' },
+  { key: 'onenetTimeZone', flag: 'onenet-time-zone', kind: 'string', help: 'OneNET: zone ±HH:MM of times without one (default +08:00; negative: --onenet-time-zone=-05:00)' },
+  { key: 'onenetMaxBinaryBytes', flag: 'onenet-max-binary-bytes', kind: 'int', help: 'OneNET: largest POST /bindata body' },
+  { key: 'onenetPort', flag: 'onenet-port', kind: 'int', help: 'OneNET firmware port, HTTP/1.0-tolerant (default off)' },
+  { key: 'caveMaxBodyBytes', flag: 'cave-max-body-bytes', kind: 'int', help: 'largest CAVE publish body (413 above)' },
 ];
 
 export function defaultConfig(cwd: string): ServerConfig {
@@ -68,6 +86,12 @@ export function defaultConfig(cwd: string): ServerConfig {
     maxInflightBytes: 256 * 1024 * 1024,
     maxQueuedTasks: 1024,
     segmentBytes: 64 * 1024 * 1024,
+    openTsdbMaxTags: 8,
+    lineThrottleMs: 500,
+    onenetTimeZone: '+08:00',
+    onenetMaxBinaryBytes: 800 * 1024,
+    onenetPort: -1,
+    caveMaxBodyBytes: 102400,
   };
 }
 
@@ -142,7 +166,12 @@ export function loadConfig(
   }
   const result = config as unknown as ServerConfig;
   if (result.threads < 1) throw new ConfigError('threads must be at least 1');
-  if (result.httpPort > 65535 || result.telnetPort > 65535) throw new ConfigError('ports must be 0..65535');
+  if (result.openTsdbMaxTags < 1) throw new ConfigError('opentsdb-max-tags must be at least 1');
+  if (!/^[+-](0\d|1[0-4]):[0-5]\d$/.test(result.onenetTimeZone) || /^[+-]14:(?!00)/.test(result.onenetTimeZone)) {
+    throw new ConfigError(`onenet-time-zone must be an offset ±HH:MM between -14:00 and +14:00, got ${JSON.stringify(result.onenetTimeZone)}`);
+  }
+  if (result.caveMaxBodyBytes < 1) throw new ConfigError('cave-max-body-bytes must be at least 1');
+  if (result.httpPort > 65535 || result.telnetPort > 65535 || result.onenetPort > 65535) throw new ConfigError('ports must be 0..65535');
   return { help: false, config: result };
 }
 

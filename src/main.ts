@@ -16,6 +16,7 @@ import { log } from './log.js';
 import { InflightBudget } from './pool/budget.js';
 import { WorkerPool } from './pool/pool.js';
 import { startLineServer } from './telnet/listener.js';
+import { startOneNetFirmwarePort } from './http/onenet-firmware-port.js';
 
 /**
  * Before any worker exists, a shard LOCK naming our own pid can only come from an earlier process
@@ -56,13 +57,15 @@ async function serve(config: ServerConfig): Promise<void> {
   const pool = await WorkerPool.start({
     threads: config.threads,
     maxQueuedTasks: config.maxQueuedTasks,
-    workerData: { dataDir: config.dataDir, sync: config.sync, syncIntervalMs: config.syncIntervalMs, segmentBytes: config.segmentBytes },
+    workerData: { dataDir: config.dataDir, sync: config.sync, syncIntervalMs: config.syncIntervalMs, segmentBytes: config.segmentBytes, openTsdbMaxTags: config.openTsdbMaxTags, onenetTimeZone: config.onenetTimeZone },
   });
   const budget = new InflightBudget(config.maxInflightBytes);
   const credentials = openCredentials(config.dataDir);
   const http = await startHttpServer({ config, pool, budget, credentials, healthy: () => true }, config.host, config.httpPort);
-  const line = await startLineServer({ host: config.host, port: config.telnetPort, httpPort: http.port, pool, budget });
-  process.stdout.write(`${JSON.stringify({ event: 'listening', http: http.port, telnet: line.port })}\n`);
+  const line = await startLineServer({ host: config.host, port: config.telnetPort, httpPort: http.port, pool, budget, throttleAfterMs: config.lineThrottleMs });
+  // OneNET firmware (HTTP/1.0, stray CRLFs) on its own port, relayed to the HTTP port: off unless --onenet-port.
+  const firmware = config.onenetPort >= 0 ? await startOneNetFirmwarePort({ host: config.host, port: config.onenetPort, httpPort: http.port }) : undefined;
+  process.stdout.write(`${JSON.stringify({ event: 'listening', http: http.port, telnet: line.port, ...(firmware ? { onenet: firmware.port } : {}) })}\n`);
   log({ event: 'server.started', dataDir: config.dataDir, threads: config.threads, shards: pool.shards, sync: config.sync });
 
   let stopping = false;
@@ -73,6 +76,8 @@ async function serve(config: ServerConfig): Promise<void> {
     http.stopListening();
     await line.stopListening().catch(() => undefined);
     await line.closeAll(10_000);
+    firmware?.closeAll();
+    await firmware?.stopListening().catch(() => undefined);
     await pool.close(30_000);
     log({ event: 'server.stopped' });
     process.exit(0);

@@ -36,6 +36,27 @@ describe('loadConfig', () => {
     expect(r.config).toMatchObject({ httpPort: 0, telnetPort: 0, dataDir: '/srv/x', threads: 3, sync: 'always', syncIntervalMs: 50, maxBodyBytes: 10, maxInflightBytes: 20 });
   });
 
+  it('takes the OpenTSDB tag limit (default 8, at least 1) and the line throttle delay (default 500 ms)', () => {
+    const at = (argv: string[], env: Record<string, string> = {}, file = '{}'): number => {
+      const r = loadConfig(argv, { STRATA_CONFIG: '/s.json', ...env }, '/srv', () => file);
+      if (r.help) throw new Error('help');
+      return r.config.openTsdbMaxTags;
+    };
+    expect(at([])).toBe(8);
+    expect(at([], {}, '{"openTsdbMaxTags":3}')).toBe(3);
+    expect(at([], { STRATA_OPENTSDB_MAX_TAGS: '4' }, '{"opentsdb-max-tags":3}')).toBe(4);
+    expect(at(['--opentsdb-max-tags', '2'], { STRATA_OPENTSDB_MAX_TAGS: '4' })).toBe(2);
+    expect(() => at(['--opentsdb-max-tags', '0'])).toThrow(/opentsdb-max-tags must be at least 1/);
+    expect(() => at(['--opentsdb-max-tags', 'x'])).toThrow(/opentsdb-max-tags must be a non-negative integer/);
+    expect(HELP).toContain('--opentsdb-max-tags');
+    const r = loadConfig(['--line-throttle-ms', '20'], {}, '/srv', noFile);
+    if (r.help) throw new Error('help');
+    expect(r.config.lineThrottleMs).toBe(20);
+    const d = loadConfig([], {}, '/srv', noFile);
+    if (d.help) throw new Error('help');
+    expect(d.config.lineThrottleMs).toBe(500);
+  });
+
   it('lists every option in --help', () => {
     expect(loadConfig(['--help'], {}, '/', noFile)).toEqual({ help: true });
     for (const flag of ['--http-port', '--telnet-port', '--data-dir', '--threads', '--sync ', '--sync-interval-ms', '--max-body-bytes', '--max-inflight-bytes', '--config', '--help']) {

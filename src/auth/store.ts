@@ -270,6 +270,16 @@ export class CredentialStore {
     return this.state.devices.get(id);
   }
 
+  /** Whether the CAVE organisation exists (false while the store is damaged). O(1). */
+  hasOrg(org: string): boolean {
+    return this.failure === undefined && this.state.orgs.has(org);
+  }
+
+  /** Whether the CAVE team exists in the organisation (false while the store is damaged). O(1). */
+  hasTeam(org: string, team: string): boolean {
+    return this.failure === undefined && this.state.team(org, team) !== undefined;
+  }
+
   // ---------------------------------------------------------------- listings (no secrets)
 
   listOrgs(): OrgInfo[] {

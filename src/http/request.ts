@@ -24,6 +24,7 @@ export interface ResponseOut {
 
 const STATUS_TEXT: Readonly<Record<number, string>> = {
   200: '200 OK',
+  201: '201 Created',
   202: '202 Accepted',
   204: '204 No Content',
   400: '400 Bad Request',
@@ -32,11 +33,13 @@ const STATUS_TEXT: Readonly<Record<number, string>> = {
   404: '404 Not Found',
   405: '405 Method Not Allowed',
   406: '406 Not Acceptable',
+  409: '409 Conflict',
   411: '411 Length Required',
   413: '413 Payload Too Large',
   415: '415 Unsupported Media Type',
   500: '500 Internal Server Error',
   503: '503 Service Unavailable',
+  507: '507 Insufficient Storage',
 };
 
 export function statusLine(status: number): string {

@@ -6,8 +6,11 @@ import type { ServerConfig } from '../config.js';
 import type { InflightBudget } from '../pool/budget.js';
 import type { WorkerPool } from '../pool/pool.js';
 import { HttpExchange, readHead } from './request.js';
+import { registerAdminRoutes } from './routes/admin.js';
+import { registerCaveRoutes } from './routes/cave.js';
 import { registerKairosRoutes } from './routes/kairosdb.js';
 import { registerOpenTsdbRoutes } from './routes/opentsdb.js';
+import { registerOneNetRoutes } from './routes/onenet.js';
 
 /** What routes need from the server: limits, the pool, the in-flight budget and the credentials. */
 export interface ServerContext {
@@ -33,6 +36,9 @@ export function startHttpServer(ctx: ServerContext, host: string, port: number):
   const app: TemplatedApp = uWS.App();
   registerKairosRoutes(app, ctx);
   registerOpenTsdbRoutes(app, ctx);
+  registerCaveRoutes(app, ctx);
+  registerOneNetRoutes(app, ctx);
+  registerAdminRoutes(app, ctx);
   app.any('/*', (res, req) => {
     const x = new HttpExchange(res, readHead(req));
     x.respond({

@@ -76,7 +76,43 @@ export interface PingTask {
   readonly kind: 'ping';
 }
 
-export type WorkerTask = PingTask | OpenTsdbPutTask | OpenTsdbDiscoveryTask | KairosIngestTask | KairosQueryTask | KairosCatalogTask | TelnetTask;
+/**
+ * OneNET (protocols.md §4), after the route authenticated the api-key for `deviceId` on the main
+ * thread: `onenet.upload` (body + `?type=`), `onenet.bindata` (raw body stored at `atMs`),
+ * `onenet.datapoints` / `onenet.datastreams` (reads, `query` = the URL query string) and
+ * `onenet.bindata-read` (`candidates`: the authorised readings of one index). Run by src/pool/onenet.ts.
+ */
+export interface OneNetTask extends BodyTask {
+  readonly kind: 'onenet.upload' | 'onenet.bindata' | 'onenet.datapoints' | 'onenet.datastreams' | 'onenet.bindata-read';
+  readonly deviceId: string;
+  readonly query: string;
+  /** onenet.bindata: the datastream, the description and the time the main thread allotted (ms). */
+  readonly datastreamId?: string;
+  readonly desc?: string;
+  readonly atMs?: number;
+  readonly candidates?: readonly { readonly deviceId: string; readonly datastreamId: string; readonly atMs: number }[];
+}
+
+/**
+ * CAVE `POST …/metrics` (protocols.md §3.2), after the route authenticated a publish token for the
+ * tenant on the main thread: the body's metrics are stored with `CAVE-account` = `account`.
+ */
+export interface CavePublishTask extends BodyTask {
+  readonly kind: 'cave.publish';
+  /** `org` or `team.org`: the tag value every stored series gets (src/protocols/cave/auth.ts). */
+  readonly account: string;
+  /** The server's policy asks for an msync before every answer (--sync always). */
+  readonly syncAlways: boolean;
+}
+
+/** CAVE reads (§3.3) after the route authenticated a read token: scoped to `account`; `query` = the URL query string. */
+export interface CaveReadTask {
+  readonly kind: 'cave.metric-names' | 'cave.metrics';
+  readonly account: string;
+  readonly query: string;
+}
+
+export type WorkerTask = PingTask | OpenTsdbPutTask | OpenTsdbDiscoveryTask | KairosIngestTask | KairosQueryTask | KairosCatalogTask | TelnetTask | OneNetTask | CavePublishTask | CaveReadTask;
 
 /** A protocol-level answer the route writes out as is (status, content, optional gzip). */
 export interface WorkerReply {
@@ -120,6 +156,10 @@ export interface WorkerData {
   readonly sync: 'interval' | 'always' | 'never';
   readonly syncIntervalMs: number;
   readonly segmentBytes: number;
+  /** OpenTSDB tags per point on /api/put, /api/rollup and the line port's put/rollup (ServerConfig.openTsdbMaxTags). */
+  readonly openTsdbMaxTags: number;
+  /** OneNET: the zone (`±HH:MM`) of `at` times without one, and of the times read endpoints print (ServerConfig.onenetTimeZone). */
+  readonly onenetTimeZone: string;
   /** Int32Array over a SharedArrayBuffer: [0] = tombstone-log mutex (0 free, 1 held). */
   readonly locks: SharedArrayBuffer;
   /** BroadcastChannel name on which main announces shutdown and workers confirm close. */

@@ -9,6 +9,8 @@ import { Engine, EngineError, EngineErrorCode, ShardWriter, shardDirectory, type
 import { ServiceError, ServiceErrorCode } from '../errors.js';
 import { log } from '../log.js';
 import type {
+  CavePublishTask,
+  CaveReadTask,
   ControlMessage,
   KairosCatalogTask,
   KairosIngestTask,
@@ -21,12 +23,13 @@ import type {
   WorkerTask,
 } from './messages.js';
 import { KairosDatapointsDecoder } from '../protocols/kairosdb/ingest.js';
-import { TelnetDecoder } from '../protocols/kairosdb/telnet.js';
+import type { TelnetDecoder } from '../protocols/kairosdb/telnet.js';
 import { OpenTsdbPutDecoder } from '../protocols/opentsdb/put.js';
 import { OpenTsdbRollupDecoder } from '../protocols/opentsdb/rollup.js';
 import { parsePutFlags, renderPutResponse } from '../protocols/opentsdb/response.js';
-import { OPENTSDB_VERSION_REPLY, registerOpenTsdbTelnetCommands } from '../protocols/opentsdb/telnet-commands.js';
-import { badRequest, errorAnswer, isRequestError, parseSuggestRequest, suggestAnswer, type DiscoveryRequest, type OpenTsdbAnswer } from '../protocols/opentsdb/discovery.js';
+import { createLinePortDecoder } from '../protocols/opentsdb/telnet-commands.js';
+import { PACKAGE_VERSION } from '../package-version.js';
+import { badRequest, errorAnswer, isRequestError, parseSuggestRequest, strataBuildInfo, suggestAnswer, type DiscoveryRequest, type OpenTsdbAnswer } from '../protocols/opentsdb/discovery.js';
 import { lookupAnswer, parseLookupRequest, parseOtherSearchRequest, parseSearchType } from '../protocols/opentsdb/lookup.js';
 import { parseKairosQueryText } from '../protocols/kairosdb/query.js';
 import {
@@ -40,6 +43,10 @@ import {
 } from '../query/kairosdb.js';
 import { lookupSeries, suggestNames } from '../query/listings.js';
 import { runOpenTsdbQuery } from '../query/opentsdb/index.js';
+import { runOneNetTask } from './onenet.js';
+import { CavePublishDecoder } from '../protocols/cave/publish.js';
+import { isCaveRequestError, parseCaveMetricsRequest } from '../protocols/cave/query.js';
+import { caveMetricNames, runCaveMetricsQuery } from '../query/cave.js';
 
 const config = workerData as WorkerData;
 const locks = new Int32Array(config.locks);
@@ -139,7 +146,7 @@ async function settleDurable(): Promise<void> {
  * capped at `maxInflatedBytes` (gzip bombs): past it the stream is destroyed and BodyTooLarge
  * thrown. A corrupt stream throws BadEncoding.
  */
-async function forEachBodyChunk(task: KairosIngestTask | KairosQueryTask | OpenTsdbPutTask | OpenTsdbDiscoveryTask, write: (chunk: Uint8Array) => void): Promise<void> {
+async function forEachBodyChunk(task: KairosIngestTask | KairosQueryTask | OpenTsdbPutTask | OpenTsdbDiscoveryTask | CavePublishTask, write: (chunk: Uint8Array) => void): Promise<void> {
   const body = new Uint8Array(task.body, 0, task.bodyBytes);
   if (task.encoding === 'identity') {
     if (body.length > task.maxInflatedBytes) throw tooLarge(task.maxInflatedBytes);
@@ -206,7 +213,7 @@ function tooLarge(limit: number): ServiceError {
 }
 
 /** The whole (inflated) body; small request documents only (queries, discovery requests). */
-async function bodyBytes(task: KairosQueryTask | OpenTsdbDiscoveryTask): Promise<Uint8Array> {
+async function bodyBytes(task: KairosQueryTask | OpenTsdbDiscoveryTask | CavePublishTask): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   await forEachBodyChunk(task, (c) => parts.push(Uint8Array.from(c)));
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
@@ -272,8 +279,8 @@ function kairosCatalog(task: KairosCatalogTask): WorkerResult {
 
 /** One decoder of each OpenTSDB kind per worker, reused like kairosDecoder. */
 let openTsdbSync = false;
-const openTsdbPutDecoder = new OpenTsdbPutDecoder((batch) => append(batch, openTsdbSync));
-const openTsdbRollupDecoder = new OpenTsdbRollupDecoder((batch) => append(batch, openTsdbSync));
+const openTsdbPutDecoder = new OpenTsdbPutDecoder((batch) => append(batch, openTsdbSync), { maxTags: config.openTsdbMaxTags });
+const openTsdbRollupDecoder = new OpenTsdbRollupDecoder((batch) => append(batch, openTsdbSync), { maxTags: config.openTsdbMaxTags });
 
 /**
  * OpenTSDB put/rollup: per-point acceptance, then OpenTSDB's response matrix. With `?sync` (or
@@ -337,12 +344,30 @@ function search(request: DiscoveryRequest, type: string): OpenTsdbAnswer {
   return lookupAnswer(query, outcome.series, Date.now() - startMs, request);
 }
 
+/** CAVE publish: all-or-nothing decode of the (inflated) body, append, 202 once appended (and msynced with --sync always). */
+let caveSync = false;
+const caveDecoder = new CavePublishDecoder((batch) => append(batch, caveSync));
+async function cavePublish(task: CavePublishTask): Promise<WorkerResult> {
+  caveSync = task.syncAlways;
+  const points = caveDecoder.decode(await bodyBytes(task), task.account);
+  await settleDurable();
+  return { ok: true, status: 202, body: '', gzipped: false, points };
+}
+
+/** CAVE reads, scoped to the task's account (src/query/cave.ts); 400 texts come back as 400 replies. */
+function caveRead(task: CaveReadTask): WorkerResult {
+  if (task.kind === 'cave.metric-names') return reply(200, caveMetricNames(engine, task.account), false);
+  const request = parseCaveMetricsRequest(task.query);
+  if (isCaveRequestError(request)) return reply(400, request.error, false);
+  const answer = runCaveMetricsQuery(engine, task.account, request, Date.now());
+  return reply(answer.status, answer.body, false);
+}
+
 let telnetDecoder: TelnetDecoder | undefined;
 function telnet(task: TelnetTask): WorkerResult {
   if (!telnetDecoder) {
     // The line port speaks OpenTSDB's put, rollup and version alongside KairosDB's putm and puts.
-    telnetDecoder = new TelnetDecoder((batch) => append(batch, false), { versionReply: OPENTSDB_VERSION_REPLY });
-    registerOpenTsdbTelnetCommands(telnetDecoder);
+    telnetDecoder = createLinePortDecoder((batch) => append(batch, false), { maxTags: config.openTsdbMaxTags, build: strataBuildInfo(PACKAGE_VERSION) });
   }
   const out = telnetDecoder.decode(new Uint8Array(task.body, 0, task.bodyBytes));
   const tail = out.tail.slice();
@@ -385,6 +410,17 @@ export default async function run(task: WorkerTask): Promise<WorkerResult | unde
         return await openTsdbDiscovery(task);
       case 'opentsdb.query':
         return await openTsdbQuery(task);
+      case 'onenet.upload':
+      case 'onenet.bindata':
+      case 'onenet.datapoints':
+      case 'onenet.datastreams':
+      case 'onenet.bindata-read':
+        return await runOneNetTask(task, { engine, timeZone: config.onenetTimeZone, append: (batch) => append(batch, false), settle: settleDurable });
+      case 'cave.publish':
+        return await cavePublish(task);
+      case 'cave.metric-names':
+      case 'cave.metrics':
+        return caveRead(task);
       case 'telnet':
         return telnet(task);
     }

@@ -12,6 +12,7 @@ import {
   type KairosQuery,
 } from '../protocols/kairosdb/query.js';
 import { encodeKairosNames, encodeKairosQueryResponse, encodeKairosTagsResponse } from '../protocols/kairosdb/query-response.js';
+import { ROLLUP_TAG_KEY, isReservedTagKey } from '../protocols/reserved-tags.js';
 import { aggregate, aggregatedGroupType, canAggregate, type SaveAsCollector, type SaveAsGroup } from './aggregators.js';
 import { applyGroupBys, groupByTypeAndTag, splitByType, tagTable, type WorkGroup } from './group-by.js';
 import { visibleTagKeys, visibleTagValues } from './listings.js';
@@ -50,7 +51,7 @@ export function runKairosQuery(engine: Engine, query: KairosQuery, options: Kair
 /** One metric query → its result model (exported for tests and benches). */
 export function executeKairosMetric(engine: Engine, metric: KairosMetricQuery, nowMs: number, options: KairosRunOptions = {}): MetricResult {
   const maxPoints = options.maxResultPoints ?? DEFAULT_MAX_RESULT_POINTS;
-  const series = engine.scan(engine.select(matcherOf(metric)), metric.startMs, metric.endMs);
+  const series = engine.scan(selectSeries(engine, metric), metric.startMs, metric.endMs);
   let sampleSize = 0;
   for (const s of series) sampleSize += s.length;
 
@@ -80,7 +81,7 @@ export function executeKairosMetric(engine: Engine, metric: KairosMetricQuery, n
     }
     total += points.length;
     if (total > maxPoints) throw tooMany(maxPoints);
-    const tags: TagTable | undefined = metric.excludeTags ? undefined : tagTable(group.tags);
+    const tags: TagTable | undefined = metric.excludeTags ? undefined : tagTable(withoutReservedKeys(group.tags));
     const base = { name: group.name, groupBy: group.groupBy, tags, points };
     out.push(metric.alias === undefined ? base : { ...base, alias: metric.alias });
   }
@@ -95,13 +96,16 @@ export function executeKairosMetric(engine: Engine, metric: KairosMetricQuery, n
  * `/query/tags`: per metric query, the union of the tags of the series that match its name and
  * tag filter, sorted, as KairosDB's response (values always empty). Series are taken from the
  * catalog whatever the time range (KairosDB is similarly broader than the range; issue #425).
+ * Rollup and pre-aggregate series count only when selected explicitly (selectSeries), and
+ * Strata's reserved tag keys are never listed, as in tagnames.
  */
 export function runKairosTagsQuery(engine: Engine, query: KairosQuery): string {
   const results: TagsResult[] = query.metrics.map((metric) => {
     const tags = new Map<string, Set<string>>();
-    for (const id of engine.select(matcherOf(metric))) {
+    for (const id of selectSeries(engine, metric)) {
       const key = engine.catalog.key(id as SeriesId);
       for (const k of Object.keys(key.tags)) {
+        if (isReservedTagKey(k)) continue;
         let values = tags.get(k);
         if (values === undefined) tags.set(k, (values = new Set()));
         values.add(key.tags[k]!);
@@ -152,6 +156,25 @@ export function kairosTagValues(engine: Engine, name?: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------
+
+/**
+ * The series a metric query reads: those matching its name and tag filter, except OpenTSDB rollups
+ * and pre-aggregates (series carrying a reserved tag key): they never mix into raw series
+ * (protocols.md §7) unless the tag filter names the reserved key, which selects them explicitly.
+ * Metrics without rollups (the common case) cost one catalog lookup.
+ */
+function selectSeries(engine: Engine, metric: KairosMetricQuery): Uint32Array {
+  const ids = engine.select(matcherOf(metric));
+  if (engine.catalog.tagValues(ROLLUP_TAG_KEY, metric.name).length === 0) return ids;
+  if (Object.keys(metric.tags).some(isReservedTagKey)) return ids;
+  return ids.filter((id) => !Object.keys(engine.catalog.key(id as SeriesId).tags).some(isReservedTagKey));
+}
+
+/** `tags` without Strata's reserved keys (the same map when it has none). */
+function withoutReservedKeys(tags: ReadonlyMap<string, ReadonlySet<string>>): ReadonlyMap<string, ReadonlySet<string>> {
+  if (![...tags.keys()].some(isReservedTagKey)) return tags;
+  return new Map([...tags].filter(([k]) => !isReservedTagKey(k)));
+}
 
 function matcherOf(metric: KairosMetricQuery): SeriesMatcher {
   return Object.keys(metric.tags).length > 0 ? { metric: metric.name, tags: metric.tags } : { metric: metric.name };

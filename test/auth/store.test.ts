@@ -161,6 +161,23 @@ describe('CAVE organizations, teams and tokens', () => {
     expect(again.id).toBeGreaterThan(team.id);
     expect(store.authenticateCaveToken(org.secret)).toBeUndefined();
   });
+
+  it('answers hasOrg/hasTeam from the current state, and reopened stores agree', () => {
+    const { dir, store, step } = checkedStore();
+    expect(store.hasOrg('gilt')).toBe(false);
+    step(() => store.createOrg('gilt'));
+    step(() => store.createTeam('gilt', 'ops'));
+    expect(store.hasOrg('gilt')).toBe(true);
+    expect(store.hasOrg('ops')).toBe(false);
+    expect(store.hasTeam('gilt', 'ops')).toBe(true);
+    expect(store.hasTeam('gilt', 'web')).toBe(false);
+    expect(store.hasTeam('ops', 'gilt')).toBe(false);
+    const reopened = CredentialStore.open(dir, quiet);
+    expect([reopened.hasOrg('gilt'), reopened.hasTeam('gilt', 'ops')]).toEqual([true, true]);
+    step(() => store.deleteTeam('gilt', 'ops'));
+    expect(store.hasTeam('gilt', 'ops')).toBe(false);
+    expect(store.hasOrg('gilt')).toBe(true);
+  });
 });
 
 describe('OneNET products, devices and API keys', () => {

@@ -16,6 +16,8 @@ export const MAIN_JS = here.includes(`${path.sep}dist${path.sep}`)
 export interface RunningServer {
   readonly http: number;
   readonly telnet: number;
+  /** The OneNET firmware port, when started with --onenet-port. */
+  readonly onenet?: number;
   readonly dataDir: string;
   readonly child: ChildProcess;
   /** Everything the server wrote to stderr so far (JSON log lines). */
@@ -36,7 +38,7 @@ export async function startServer(options: { dataDir?: string; args?: readonly s
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const ports = await new Promise<{ http: number; telnet: number }>((resolve, reject) => {
+  const ports = await new Promise<{ http: number; telnet: number; onenet?: number }>((resolve, reject) => {
     let out = '';
     const onData = (d: Buffer): void => {
       out += d.toString();
@@ -44,9 +46,9 @@ export async function startServer(options: { dataDir?: string; args?: readonly s
       if (nl < 0) return;
       child.stdout!.off('data', onData);
       try {
-        const line = JSON.parse(out.slice(0, nl)) as { event: string; http: number; telnet: number };
+        const line = JSON.parse(out.slice(0, nl)) as { event: string; http: number; telnet: number; onenet?: number };
         if (line.event !== 'listening') throw new Error(`unexpected first line ${out.slice(0, nl)}`);
-        resolve({ http: line.http, telnet: line.telnet });
+        resolve({ http: line.http, telnet: line.telnet, ...(line.onenet !== undefined ? { onenet: line.onenet } : {}) });
       } catch (e) {
         reject(e as Error);
       }

@@ -229,6 +229,36 @@ describe('runKairosTagsQuery and listings', () => {
     );
   });
 
+  const rollupData: TestPoint[] = [
+    { metric: 'r', tags: { host: 'a' }, t: 1000, value: 1n },
+    { metric: 'r', tags: { host: 'a', 'strata:rollup': '1h:sum' }, t: 1000, value: 9n },
+    { metric: 'r', tags: { host: 'b', _aggregate: 'MAX', 'strata:rollup': 'preagg' }, t: 1000, value: 3n },
+    { metric: 'only.rollup', tags: { host: 'c', 'strata:rollup': '1m:count' }, t: 1000, value: 3n },
+  ];
+
+  it("leaves OpenTSDB rollups out unless selected, and never lists Strata's reserved rollup tag key", () => {
+    const { engine } = engineWith(rollupData);
+    const query = parseKairosQuery({ start_absolute: 0, metrics: [{ name: 'r' }, { name: 'only.rollup' }, { name: 'r', tags: { 'strata:rollup': '1h:sum' } }] }, NOW);
+    expect(runKairosTagsQuery(engine, query)).toBe(
+      '{"queries":[' +
+        '{"results":[{"name":"r","tags":{"host":["a"]},"values":[]}]},' +
+        '{"results":[{"name":"only.rollup","tags":{},"values":[]}]},' +
+        '{"results":[{"name":"r","tags":{"host":["a"]},"values":[]}]}]}',
+    );
+  });
+
+  it('data queries: rollups never mix into raw series; a filter on the reserved key reads one, its key hidden', () => {
+    const { engine } = engineWith(rollupData);
+    const sum = [{ name: 'sum', sampling: { value: 1, unit: 'hours' } }];
+    expect(run(engine, { name: 'r', aggregators: sum })).toBe(
+      '{"queries":[{"sample_size":1,"results":[{"name":"r","group_by":[{"name":"type","type":"number"}],"tags":{"host":["a"]},"values":[[1000,1.0]]}]}]}',
+    );
+    expect(run(engine, { name: 'r', tags: { 'strata:rollup': ['1h:sum'] } })).toBe(
+      '{"queries":[{"sample_size":1,"results":[{"name":"r","group_by":[{"name":"type","type":"number"}],"tags":{"host":["a"]},"values":[[1000,9]]}]}]}',
+    );
+    expect(run(engine, { name: 'only.rollup' })).toBe('{"queries":[{"sample_size":0,"results":[{"name":"only.rollup","tags":{},"values":[]}]}]}');
+  });
+
   it('lists metric names by prefix, tag names and tag values', () => {
     const { engine } = engineWith(hostData);
     expect(kairosMetricNames(engine)).toBe('{"results":["m","other"]}');

@@ -2,13 +2,12 @@
 // tagk, tagv with prefix and max), TimeSeriesLookup's matching rules, unknown names, limits, and
 // Strata's reserved rollup tag hidden everywhere (also from KairosDB's tagnames/tagvalues).
 import { describe, expect, it } from 'vitest';
-import { Engine, ShardWriter, shardDirectory } from '../../engine/index.js';
 import { ROLLUP_TAG_KEY } from '../../src/protocols/reserved-tags.js';
 import { kairosTagNames, kairosTagValues } from '../../src/query/kairosdb.js';
 import { lookupSeries, suggestNames, visibleTagKeys, visibleTagValues, type LookupOutcome } from '../../src/query/listings.js';
 import type { LookupPair } from '../../src/protocols/opentsdb/lookup.js';
-import { batchOf, type TestPoint } from '../helpers/batches.js';
-import { tempDir } from '../helpers/tmp.js';
+import type { TestPoint } from '../helpers/batches.js';
+import { engineWith } from '../helpers/engine.js';
 
 const points: TestPoint[] = [
   { metric: 'sys.cpu.user', tags: { host: 'web01', dc: 'lga' }, t: 1000, value: 1n },
@@ -22,13 +21,6 @@ const points: TestPoint[] = [
   { metric: 'sys.rolled', tags: { _aggregate: 'SUM', [ROLLUP_TAG_KEY]: 'preagg' }, t: 1000, value: 8n },
 ];
 
-function engineWith(data: readonly TestPoint[]): Engine {
-  const dataDir = tempDir();
-  const writer = ShardWriter.open({ dir: shardDirectory(dataDir, 0), shardId: 0, syncPolicy: 'never' });
-  writer.append(batchOf(data));
-  writer.close();
-  return Engine.open({ dataDir });
-}
 
 const engine = engineWith(points);
 

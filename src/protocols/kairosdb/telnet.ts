@@ -49,10 +49,18 @@ export interface TelnetDecodeResult {
   readonly close: boolean;
 }
 
-/** What a command handler gets for one line. */
+/**
+ * What a command handler gets for one line. Valid only during the handler call (the decoder
+ * reuses it for the next line).
+ */
 export interface TelnetLine {
-  /** The line's words (the command first), UTF-8. */
+  /** The line's words (the command first), UTF-8; built on first use. */
   readonly words: readonly string[];
+  /** The burst the line is in; word w is bytes[wordStart(w), wordEnd(w)) (quotes excluded). */
+  readonly bytes: Uint8Array;
+  readonly wordCount: number;
+  wordStart(w: number): number;
+  wordEnd(w: number): number;
   /** Where points go (select a series, add points). */
   readonly builder: BatchBuilder;
   /** Appends one reply line ("\n" added). */
@@ -64,6 +72,15 @@ export interface TelnetLine {
 }
 
 export type TelnetCommandHandler = (line: TelnetLine) => void;
+
+export interface TelnetCommandOptions {
+  /**
+   * The command stores points (default true): when a burst is refused (TelnetDecoder.refuse) it
+   * is answered "<name>: <problem>" instead of running. Commands that only reply (version, help,
+   * exit) pass false so they are still answered in a refused burst.
+   */
+  readonly storesPoints?: boolean;
+}
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -142,6 +159,10 @@ export class TelnetDecoder {
   private readonly commands = new Map<string, TelnetCommandHandler>();
   /** By built-in command code: a registered handler replaces the built-in form. */
   private readonly replaced = [false, false, false, false];
+  /** Registered commands that store points (answered with the refusal in refuse mode). */
+  private readonly storing = new Set<string>();
+  /** Set while `refuse` runs: the problem every point-storing line is answered with. */
+  private refusal: string | undefined;
   // Word boundaries of the current line.
   private wordStart = new Int32Array(64);
   private wordEnd = new Int32Array(64);
@@ -152,14 +173,17 @@ export class TelnetDecoder {
   private closing = false;
   private tagKeys = new Int32Array(16);
   private tagValues = new Int32Array(16);
+  /** The one TelnetLine handed to handlers, re-pointed at each line. */
+  private readonly view = new LineView(this);
 
   constructor(target: BatchBuilder | ((batch: WriteBatch) => void), options: TelnetDecoderOptions = {}) {
     this.builder = target instanceof BatchBuilder ? target : new BatchBuilder(target, options);
     this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     this.versionReply = options.versionReply ?? DEFAULT_VERSION_REPLY;
-    this.register('version', (line) => line.reply(this.versionReply));
-    this.register('exit', (line) => line.close());
-    this.register('help', (line) => line.reply(`available commands: ${[...this.commandNames()].join(' ')} `));
+    const replyOnly = { storesPoints: false };
+    this.register('version', (line) => line.reply(this.versionReply), replyOnly);
+    this.register('exit', (line) => line.close(), replyOnly);
+    this.register('help', (line) => line.reply(`available commands: ${[...this.commandNames()].join(' ')} `), replyOnly);
   }
 
   /**
@@ -167,8 +191,10 @@ export class TelnetDecoder {
    * KairosDB do). Registering `put`, `putm` or `puts` replaces that built-in (the OpenTSDB line
    * port registers OpenTSDB's own `put`); the other two keep their built-in form.
    */
-  register(name: string, handler: TelnetCommandHandler): void {
+  register(name: string, handler: TelnetCommandHandler, options: TelnetCommandOptions = {}): void {
     this.commands.set(name, handler);
+    if (options.storesPoints ?? true) this.storing.add(name);
+    else this.storing.delete(name);
     const code = BUILT_IN.indexOf(name as (typeof BUILT_IN)[number]);
     if (code > 0) this.replaced[code] = true;
   }
@@ -180,6 +206,29 @@ export class TelnetDecoder {
 
   /** Decodes the complete lines of `input`; see TelnetDecodeResult for the tail and replies. */
   decode(input: Uint8Array): TelnetDecodeResult {
+    this.refusal = undefined;
+    return this.run(input);
+  }
+
+  /**
+   * Answers the complete lines of `input` without storing anything (the server could not take the
+   * burst): every line of a point-storing command — put, putm, puts and commands registered with
+   * storesPoints — is answered "<command>: <problem>" without being parsed further (OpenTSDB's
+   * "put: Please throttle writes: …" when `problem` is "Please throttle writes: …"); every other
+   * line is answered as `decode` would (version, help, exit, unknown commands, over-long lines).
+   * TelnetDecodeResult.points is 0; the tail is as for `decode`. The builder is never touched, so
+   * a decoder used only for refusals may be given a sink that throws.
+   */
+  refuse(input: Uint8Array, problem: string): TelnetDecodeResult {
+    this.refusal = problem;
+    try {
+      return this.run(input);
+    } finally {
+      this.refusal = undefined;
+    }
+  }
+
+  private run(input: Uint8Array): TelnetDecodeResult {
     this.replies = '';
     this.points = 0;
     this.closing = false;
@@ -209,6 +258,36 @@ export class TelnetDecoder {
 
   private reply(line: string): void {
     this.replies += `${line}\n`;
+  }
+
+  // For LineView (the current line); not for callers.
+  /** @internal */
+  get lineBuilder(): BatchBuilder {
+    return this.builder;
+  }
+  /** @internal */
+  get lineWordCount(): number {
+    return this.wordCount;
+  }
+  /** @internal */
+  lineWordStart(w: number): number {
+    return this.wordStart[w]!;
+  }
+  /** @internal */
+  lineWordEnd(w: number): number {
+    return this.wordEnd[w]!;
+  }
+  /** @internal */
+  lineReply(line: string): void {
+    this.reply(line);
+  }
+  /** @internal */
+  lineAddedPoints(count: number): void {
+    this.points += count;
+  }
+  /** @internal */
+  lineClose(): void {
+    this.closing = true;
   }
 
   /** Splits buf[start, end) into words (separators: bytes ≤ 0x20; '"' quotes a word). */
@@ -253,6 +332,10 @@ export class TelnetDecoder {
       else if (cl === 4) command = buf[cs + 3] === 0x6d ? C_PUTM : buf[cs + 3] === 0x73 ? C_PUTS : 0;
     }
     if (command !== 0 && !this.replaced[command]) {
+      if (this.refusal !== undefined) {
+        this.reply(`${BUILT_IN[command]}: ${this.refusal}`);
+        return;
+      }
       try {
         this.put(buf, command);
       } catch (err) {
@@ -261,25 +344,19 @@ export class TelnetDecoder {
       }
       return;
     }
-    const name = text(buf, cs, cs + cl);
+    // A replaced built-in (the line port's OpenTSDB put) is named without making a string.
+    const name = command !== 0 ? BUILT_IN[command]! : text(buf, cs, cs + cl);
     const handler = this.commands.get(name);
     if (handler === undefined) {
       this.reply(`unknown command: ${name}.  Try \`help'.`);
       return;
     }
-    const words: string[] = [];
-    for (let w = 0; w < this.wordCount; w++) words.push(text(buf, this.wordStart[w]!, this.wordEnd[w]!));
-    handler({
-      words,
-      builder: this.builder,
-      reply: (t) => this.reply(t),
-      addedPoints: (count) => {
-        this.points += count;
-      },
-      close: () => {
-        this.closing = true;
-      },
-    });
+    if (this.refusal !== undefined && this.storing.has(name)) {
+      this.reply(`${name}: ${this.refusal}`);
+      return;
+    }
+    this.view.reset(buf);
+    handler(this.view);
   }
 
   /** put / putm / puts <metric> <timestamp> <value> [k=v …] */
@@ -418,6 +495,60 @@ export class TelnetDecoder {
     const raw = parseLong(buf, start, end);
     if (typeof raw !== 'number' || !(Math.abs(raw) < MAX_ABS_TIMESTAMP_MS)) throw new LineError('illegal argument', `bad timestamp=${raw}`);
     return raw;
+  }
+}
+
+/**
+ * TelnetLine over the decoder's current line. Words are made into strings only when a handler
+ * asks (a handler working on bytes — OpenTSDB's put fast path — never pays for them), and one
+ * object serves every line, so dispatching a line allocates nothing.
+ */
+class LineView implements TelnetLine {
+  bytes: Uint8Array = new Uint8Array(0);
+  private cachedWords: string[] | undefined;
+
+  constructor(private readonly decoder: TelnetDecoder) {}
+
+  reset(bytes: Uint8Array): void {
+    this.bytes = bytes;
+    this.cachedWords = undefined;
+  }
+
+  get builder(): BatchBuilder {
+    return this.decoder.lineBuilder;
+  }
+
+  get wordCount(): number {
+    return this.decoder.lineWordCount;
+  }
+
+  wordStart(w: number): number {
+    return this.decoder.lineWordStart(w);
+  }
+
+  wordEnd(w: number): number {
+    return this.decoder.lineWordEnd(w);
+  }
+
+  get words(): readonly string[] {
+    if (this.cachedWords === undefined) {
+      const words: string[] = [];
+      for (let w = 0; w < this.wordCount; w++) words.push(text(this.bytes, this.wordStart(w), this.wordEnd(w)));
+      this.cachedWords = words;
+    }
+    return this.cachedWords;
+  }
+
+  reply(line: string): void {
+    this.decoder.lineReply(line);
+  }
+
+  addedPoints(count: number): void {
+    this.decoder.lineAddedPoints(count);
+  }
+
+  close(): void {
+    this.decoder.lineClose();
   }
 }
 

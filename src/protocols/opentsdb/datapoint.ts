@@ -133,7 +133,10 @@ export type AggregateOutcome =
   | { readonly kind: 'write-error'; readonly message: string };
 
 export interface OpenTsdbPointOptions {
-  /** tsd.storage.max_tags: tags per point, `_aggregate` included. Default 8. */
+  /**
+   * tsd.storage.max_tags: tags per point, `_aggregate` included (the reserved rollup tag is not
+   * counted). An integer ≥ 1 (the server's --opentsdb-max-tags); default 8.
+   */
   readonly maxTags?: number;
   /** tsd.core.tag.allow_specialchars: extra characters allowed in metric and tag names. Default none. */
   readonly allowSpecialChars?: string;
@@ -144,6 +147,15 @@ export interface OpenTsdbPointOptions {
   readonly rollupIntervals?: readonly string[];
   /** tsd.rollups.block_derived: refuse avg/dev rollups and pre-aggregates. Default true. */
   readonly blockDerivedRollups?: boolean;
+}
+
+/** OpenTSDB's default tsd.storage.max_tags. */
+export const DEFAULT_MAX_TAGS = 8;
+
+/** Returns `maxTags` if it is an integer ≥ 1, else throws a RangeError (a configuration mistake). */
+export function checkMaxTags(maxTags: number): number {
+  if (!Number.isSafeInteger(maxTags) || maxTags < 1) throw new RangeError(`maxTags must be an integer of at least 1, got ${maxTags}`);
+  return maxTags;
 }
 
 /** Largest timestamp OpenTSDB reads as seconds; above it, milliseconds. */
@@ -172,7 +184,7 @@ export class OpenTsdbPointWriter {
 
   constructor(builder: BatchBuilder, options: OpenTsdbPointOptions = {}) {
     this.builder = builder;
-    this.maxTags = options.maxTags ?? 8;
+    this.maxTags = checkMaxTags(options.maxTags ?? DEFAULT_MAX_TAGS);
     this.allowSpecialChars = options.allowSpecialChars ?? '';
     this.blockDerived = options.blockDerivedRollups ?? true;
     this.intervals = options.rollupIntervals === undefined ? undefined : new Set(options.rollupIntervals);

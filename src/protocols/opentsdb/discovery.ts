@@ -9,7 +9,7 @@ import { JsonValueBuilder } from '../json/value.js';
 import { OPENTSDB_AGGREGATOR_NAMES } from './aggregator-names.js';
 import { METHOD_NOT_ALLOWED_MESSAGE, methodNotAllowedDetails, openTsdbErrorBody } from './envelope.js';
 import { JavaStringMap, escapeJsonLikeOpenTsdb, jacksonString, javaHashMapOrder, javaTrim, parseJavaInt } from './java-compat.js';
-import { OPENTSDB_VERSION_REPLY } from './telnet-commands.js';
+import { openTsdbVersionLines } from './telnet-commands.js';
 
 /** Where Strata's discovery endpoints differ from OpenTSDB 2.4 (keep docs/api/opentsdb.md in step). */
 export const OPENTSDB_DISCOVERY_DECISIONS = [
@@ -20,7 +20,7 @@ export const OPENTSDB_DISCOVERY_DECISIONS = [
   'Tags objects in lookup results follow java.util.HashMap order with the tag keys inserted in sorted order (OpenTSDB inserts them in UID order, which only matters when two keys share a bucket).',
   'A POST body that does not bind (JSON syntax, wrong types) is 400 "Unable to parse the given JSON" with Strata\'s own details text; OpenTSDB answers suggest the same way with Jackson\'s exception text, and answers lookup with 500 and Jackson\'s exception text.',
   'A lookup tag pair with both sides wildcards ("*=*") matches every series (OpenTSDB fails with a NullPointerException).',
-  '/api/version reports Strata\'s package version in "version"; short_revision and full_revision are empty, timestamp "0", repo_status "UNKNOWN", and user, host, repo and branch empty. The telnet version command and the legacy /version text answer OpenTSDB 2.4.0\'s two lines.',
+  '/api/version reports Strata\'s package version in "version"; short_revision and full_revision are empty, timestamp "0", repo_status "UNKNOWN", and user, host, repo and branch empty. The telnet version command and the legacy /version text render the same record in OpenTSDB\'s two lines (BuildData.revisionString and buildString), so every version answer names Strata\'s version and none claims an OpenTSDB build.',
   'Other /api/search types (tsmeta, tsmeta_summary, tsuids, uidmeta, annotation) answer 400 "Searching is not enabled", as OpenTSDB without a search plugin; an unknown type is 400 "Invalid search query type supplied".',
   'The legacy HTML error page HTML-escapes the reason (OpenTSDB inserts it raw, so "<code>type</code>" is markup there and user input is reflected unescaped).',
   'An empty jsonp parameter is ignored (OpenTSDB fails with 500 "Missing callback name"). The /api/v2… and later paths are not served (404), and paths are matched case-sensitively without a trailing slash.',
@@ -206,7 +206,7 @@ export function encodeVersion(info: OpenTsdbBuildInfo): string {
  * ends in "json", e.g. /version?json) the version map.
  */
 export function legacyVersionAnswer(info: OpenTsdbBuildInfo, uri: string): OpenTsdbAnswer {
-  return { status: 200, body: uri.endsWith('json') ? encodeVersion(info) : `${OPENTSDB_VERSION_REPLY}\n` };
+  return { status: 200, body: uri.endsWith('json') ? encodeVersion(info) : `${openTsdbVersionLines(info)}\n` };
 }
 
 /**

@@ -5,6 +5,7 @@
 import type { Engine, SeriesId, SeriesKey, SeriesPoints } from '../../../engine/index.js';
 import { ValueKind } from '../../../engine/index.js';
 import { AGGREGATE_TAG_KEY, PREAGGREGATE_TAG_VALUE, ROLLUP_TAG_KEY, parseRollupTagValue } from '../../protocols/opentsdb/datapoint.js';
+import { isReservedTagKey } from '../../protocols/reserved-tags.js';
 import type { DownsampleSpec, OpenTsdbQuery, RateOptions, SubQuery } from '../../protocols/opentsdb/query.js';
 import { DEFAULT_COUNTER_MAX } from '../../protocols/opentsdb/query.js';
 import { badQuery, parseOpenTsdbDuration } from '../../protocols/opentsdb/query-time.js';
@@ -150,7 +151,7 @@ function rollupFunctions(aggregator: string): string[] {
 
 interface SelectedSeries {
   readonly key: SeriesKey;
-  /** Tags without ROLLUP_TAG_KEY, as printed. */
+  /** Tags without Strata's reserved keys (ROLLUP_TAG_KEY), as printed. */
   readonly tags: Readonly<Record<string, string>>;
   /** The rollup function for rollup series, '' for raw ones. */
   readonly rollupFunction: string;
@@ -239,7 +240,7 @@ function selectSeries(ctx: ExecuteContext, sub: SubQuery, source: Source, preAgg
     if (rollupFunction === undefined) continue;
     if (!sub.filters.every((f) => f.match(key.tags[f.tagk]))) continue;
     const tags: Record<string, string> = {};
-    for (const k of Object.keys(key.tags)) if (k !== ROLLUP_TAG_KEY) tags[k] = key.tags[k]!;
+    for (const k of Object.keys(key.tags)) if (!isReservedTagKey(k)) tags[k] = key.tags[k]!;
     if (sub.explicitTags) {
       const keys = Object.keys(tags);
       if (keys.length !== filterKeys.length || !filterKeys.every((k) => k in tags)) continue;

@@ -4,7 +4,7 @@
 // Engine lives. Behaviour and every divergence from OpenTSDB: docs/api/opentsdb-query.md.
 import type { Engine } from '../../../engine/index.js';
 import { METHOD_NOT_ALLOWED_MESSAGE, methodNotAllowedDetails, openTsdbErrorBody } from '../../protocols/opentsdb/envelope.js';
-import { ROLLUP_TAG_KEY } from '../../protocols/opentsdb/datapoint.js';
+import { isReservedTagKey } from '../../protocols/reserved-tags.js';
 import { OpenTsdbQueryError, parseOpenTsdbQuery, queryStringOutputFlags } from '../../protocols/opentsdb/query.js';
 import { DEFAULT_MAX_RESULT_POINTS } from '../kairosdb.js';
 import { encodeQueryResponse } from './encode.js';
@@ -51,8 +51,7 @@ export function runOpenTsdbQuery(engine: Engine, request: OpenTsdbQueryRequest, 
     const query = parseOpenTsdbQuery(method, request.queryString, request.body, options.nowMs);
     if (query.delete) throw new OpenTsdbQueryError(400, DELETE_NOT_ALLOWED.message, DELETE_NOT_ALLOWED.details);
     engine.refresh();
-    const tagKeys = new Set(engine.catalog.tagKeys());
-    tagKeys.delete(ROLLUP_TAG_KEY);
+    const tagKeys = new Set(engine.catalog.tagKeys().filter((k) => !isReservedTagKey(k)));
     const ctx: ExecuteContext = { engine, query, maxPoints, tagKeys };
     const groups: ResultGroup[] = [];
     for (const sub of query.queries) groups.push(...executeSubQuery(ctx, sub));

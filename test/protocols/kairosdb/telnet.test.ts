@@ -204,3 +204,52 @@ describe('telnet put / putm / puts', () => {
     expect(batches).toEqual([3, 1]);
   });
 });
+
+describe('refusing a burst (the line port under backpressure)', () => {
+  const THROTTLE = 'Please throttle writes: Too many bytes in flight; retry later';
+
+  it('answers every point-storing line with the problem, stores nothing, and still answers other commands', () => {
+    const { points, batches, run, decoder } = setup({ versionReply: 'v1' });
+    const r = decoder.refuse(enc.encode('put m 1 1 a=b\r\nputm m 1 1\n\nputs m 1 x a=b\nversion\nbogus\nput broken\nhelp\nexit\nput m 2 2 a=b\n'), THROTTLE);
+    expect(r.replies).toBe(
+      [
+        `put: ${THROTTLE}`,
+        `putm: ${THROTTLE}`,
+        `puts: ${THROTTLE}`,
+        'v1',
+        "unknown command: bogus.  Try `help'.",
+        `put: ${THROTTLE}`, // refused before it is parsed: no "not enough arguments"
+        'available commands: put putm puts version exit help ',
+        '',
+      ].join('\n'),
+    );
+    expect(r).toMatchObject({ points: 0, close: true });
+    expect(points).toEqual([]);
+    expect(batches).toEqual([]);
+    // The decoder decodes normally afterwards.
+    expect(run('put m 3 3 a=b\n')).toMatchObject({ replies: '', points: 1 });
+    expect(points.map((p) => p.t)).toEqual([3000]);
+  });
+
+  it('keeps the tail and the line limit as decode does', () => {
+    const { decoder } = setup();
+    const r = decoder.refuse(enc.encode(`put m 1 1 a=b\n${'x'.repeat(1025)}\nput m 2`), THROTTLE);
+    expect(r.replies).toBe(`put: ${THROTTLE}\nerror: line too long (more than 1024 bytes)\n`);
+    expect(Buffer.from(r.tail).toString()).toBe('put m 2');
+  });
+
+  it('refuses registered commands unless they are registered as reply-only', () => {
+    const { decoder } = setup();
+    decoder.register('store', (line) => line.addedPoints(1));
+    decoder.register('stats', (line) => line.reply('stats!'), { storesPoints: false });
+    expect(decoder.refuse(enc.encode('store x\nstats\n'), 'busy').replies).toBe('store: busy\nstats!\n');
+    expect(decoder.decode(enc.encode('store x\nstats\n'))).toMatchObject({ replies: 'stats!\n', points: 1 });
+  });
+
+  it('never touches the builder: a decoder whose sink throws can refuse', () => {
+    const decoder = new TelnetDecoder(() => {
+      throw new Error('stored');
+    });
+    expect(decoder.refuse(enc.encode('put m 1 1 a=b\n'.repeat(10_000)), THROTTLE).replies).toBe(`put: ${THROTTLE}\n`.repeat(10_000));
+  });
+});

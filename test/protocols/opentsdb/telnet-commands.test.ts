@@ -3,15 +3,18 @@
 // words, the stored identity, and the error replies word for word.
 import { describe, expect, it } from 'vitest';
 import { BatchBuilder } from '../../../src/protocols/batch-builder.js';
-import { TelnetDecoder, type TelnetDecodeResult } from '../../../src/protocols/kairosdb/telnet.js';
+import type { TelnetDecodeResult } from '../../../src/protocols/kairosdb/telnet.js';
 import { OpenTsdbPointWriter } from '../../../src/protocols/opentsdb/datapoint.js';
-import { OPENTSDB_VERSION_REPLY, putCommand, registerOpenTsdbTelnetCommands } from '../../../src/protocols/opentsdb/telnet-commands.js';
+import { strataBuildInfo } from '../../../src/protocols/opentsdb/discovery.js';
+import { createLinePortDecoder, openTsdbVersionLines, putCommand, registerOpenTsdbTelnetCommands } from '../../../src/protocols/opentsdb/telnet-commands.js';
 import { collect, enc, type StoredPoint } from './helpers.js';
+
+const BUILD = strataBuildInfo('1.2.3');
+const VERSION_LINES = 'net.opentsdb.tools 1.2.3 built at revision  (UNKNOWN)\nBuilt on 1970/01/01 00:00:00 +0000 by @:';
 
 function setup(options: Parameters<typeof registerOpenTsdbTelnetCommands>[1] = {}): { points: StoredPoint[]; run: (text: string) => TelnetDecodeResult } {
   const points: StoredPoint[] = [];
-  const decoder = new TelnetDecoder(collect(points), { versionReply: OPENTSDB_VERSION_REPLY });
-  registerOpenTsdbTelnetCommands(decoder, options);
+  const decoder = createLinePortDecoder(collect(points), { ...options, build: BUILD });
   return { points, run: (text) => decoder.decode(enc.encode(text)) };
 }
 
@@ -78,7 +81,7 @@ describe('telnet rollup', () => {
     const { points, run } = setup();
     const r = run('put m 1 1 host=a\nrollup 1h-sum m 1 1 host=a\nversion\nhelp\n');
     expect(points.map((p) => p.series)).toEqual(['m{host=a}', 'm{host=a,strata:rollup=1h:sum}']);
-    expect(r.replies).toBe(`${OPENTSDB_VERSION_REPLY}\navailable commands: put putm puts version exit help rollup \n`);
+    expect(r.replies).toBe(`${VERSION_LINES}\navailable commands: put putm puts version exit help rollup \n`);
   });
 });
 
@@ -120,11 +123,88 @@ describe("OpenTSDB's own put on the line decoder", () => {
     expect(points.map((p) => p.series)).toEqual(['m#1{host=web#1}']);
   });
 
-  it("answers tcollector's keepalive with OpenTSDB's two version lines", () => {
+  it('refuses a maxTags that is not an integer of at least 1', () => {
+    for (const maxTags of [0, -1, 1.5, Number.NaN]) expect(() => setup({ maxTags })).toThrow(RangeError);
+  });
+
+  it("answers tcollector's keepalive with OpenTSDB's two version lines, rendered from the /api/version record", () => {
     const { run } = setup();
-    expect(run('version\n').replies).toBe(`${OPENTSDB_VERSION_REPLY}\n`);
-    expect(OPENTSDB_VERSION_REPLY.split('\n')).toHaveLength(2);
-    expect(OPENTSDB_VERSION_REPLY).toMatch(/^net\.opentsdb\.tools \S+ built at revision \S+ \((MINT|MODIFIED)\)\nBuilt on .+ by .+@.+:.+$/);
+    expect(run('version\n').replies).toBe(`${VERSION_LINES}\n`);
+    // BuildData.revisionString and buildString over a full record.
+    const full = { version: '2.4.0', short_revision: '0f681b7', full_revision: '0f681b7e', timestamp: '1567454236', repo_status: 'MINT', user: 'u', host: 'h', repo: '/r', branch: 'b' };
+    expect(openTsdbVersionLines(full)).toBe('net.opentsdb.tools 2.4.0 built at revision 0f681b7 (MINT)\nBuilt on 2019/09/02 19:57:16 +0000 by u@h:/r');
+  });
+});
+
+describe('the line port decoder under backpressure', () => {
+  it('refuses put, rollup, putm and puts with the throttle line and answers version and help', () => {
+    const { points, run } = setup();
+    const decoder = createLinePortDecoder(collect(points), { build: BUILD });
+    const throttle = 'Please throttle writes: Too many requests queued; retry later';
+    const r = decoder.refuse(enc.encode('put m 1 1 host=a\nrollup 1h-sum m 1 1 host=a\nputm m 1 1 a=b\nputs m 1 x a=b\nversion\n'), throttle);
+    expect(r.replies).toBe(`put: ${throttle}\nrollup: ${throttle}\nputm: ${throttle}\nputs: ${throttle}\n${VERSION_LINES}\n`);
+    expect(r.points).toBe(0);
+    expect(points).toEqual([]);
+    expect(run('put m 1 1 host=a\n').points).toBe(1);
+  });
+});
+
+describe("the line port's put fast path", () => {
+  // The decoder stores common put lines straight from bytes; everything else goes through
+  // putCommand. Either way the replies and stored points must be putCommand's own.
+  const metrics = ['sys.cpu.user', 'm', 'a-b_c/d.e', 'm#', 'métrique', 'strata:rollup', 'x'.repeat(40)];
+  const timestamps = ['1364410924', '0001364410924', '1364410924250', '4294967295', '4294967296', '9999999999999', '10000000000000', '0', '-5', '1364410924.250', '12x', '+7', '99999999999999999999'];
+  const values = ['42', '-0', '007', '1.5', '1.', '-.5', '.', '-', '1e5', '1.5f', '+1', '123456789012345', '1234567890123456', '9'.repeat(400) + '.0', 'NaN', 'abc', '0.1', '-0.0', '1.2.3'];
+  const tags = ['host=web01', 'dc=lga', 'host=web02', 'host', '=x', 'x=', 'a=b=c', 'k:x=1', 'strata:rollup=1h:sum', 'hôte=a', 'cpu=0', 'rack=r1', 'os=linux', 't1=1', 't2=2', 't3=3', 't4=4', 't5=5', 't6=6'];
+  function randomLines(n: number, seed: number): string[] {
+    let x = seed;
+    const rnd = (k: number): number => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      return (x >>> 8) % k;
+    };
+    const pick = <T,>(a: readonly T[]): T => a[rnd(a.length)]!;
+    const lines: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const common = rnd(3) > 0; // most lines are the ordinary kind
+      const words = ['put', common ? pick(metrics.slice(0, 3)) : pick(metrics), common ? pick(timestamps.slice(0, 3)) : pick(timestamps), common ? pick(values.slice(0, 6)) : pick(values)];
+      const tagCount = common ? 1 + rnd(8) : rnd(11);
+      for (let t = 0; t < tagCount; t++) words.push(common ? `k${t}=${pick(['a', 'b', 'web01'])}` : pick(tags));
+      lines.push(words.join(rnd(5) === 0 ? '  ' : ' '));
+    }
+    return lines;
+  }
+
+  it('replies and stores exactly what putCommand does, line by line, with maxTags 8 and 3', () => {
+    for (const maxTags of [8, 3]) {
+      const lines = randomLines(3000, maxTags);
+      const fastPoints: StoredPoint[] = [];
+      const decoder = createLinePortDecoder(collect(fastPoints), { build: BUILD, maxTags });
+      const slowPoints: StoredPoint[] = [];
+      const builder = new BatchBuilder(collect(slowPoints));
+      const writer = new OpenTsdbPointWriter(builder, { maxTags });
+      let fastReplies = '';
+      let slowReplies = '';
+      for (const line of lines) {
+        fastReplies += decoder.decode(enc.encode(`${line}\n`)).replies;
+        const reply = putCommand(line.split(/[\x00-\x20]+/).filter((w) => w.length > 0), writer);
+        if (reply !== null) slowReplies += `${reply}\n`;
+        builder.flush();
+      }
+      expect(fastReplies).toBe(slowReplies);
+      expect(fastPoints).toEqual(slowPoints);
+      expect(fastPoints.length).toBeGreaterThan(500);
+      expect(fastReplies.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('keeps -0 an integer 0 and stores 15-digit integers exactly', () => {
+    const { points, run } = setup();
+    expect(run('put m 1 -0 host=a\nput m 2 -123456789012345 host=a\nput m 3 -0.0 host=a\n')).toMatchObject({ replies: '', points: 3 });
+    expect(points).toEqual([
+      { series: 'm{host=a}', t: 1000, kind: 'i', value: 0n },
+      { series: 'm{host=a}', t: 2000, kind: 'i', value: -123456789012345n },
+      { series: 'm{host=a}', t: 3000, kind: 'f', value: -0 },
+    ]);
   });
 });
 

@@ -1,9 +1,9 @@
 // Shared setup for the /api/query tests: a real Engine over a temp directory, hour-aligned
 // timestamps and request shortcuts.
-import { Engine, ShardWriter, shardDirectory } from '../../../engine/index.js';
+import type { Engine } from '../../../engine/index.js';
 import { runOpenTsdbQuery, type OpenTsdbHttpAnswer } from '../../../src/query/opentsdb/index.js';
-import { batchOf, type TestPoint } from '../../helpers/batches.js';
-import { tempDir } from '../../helpers/tmp.js';
+import type { TestPoint } from '../../helpers/batches.js';
+import { engineWith as engineWithPoints } from '../../helpers/engine.js';
 
 /** 2023-11-14T22:00:00Z, on an hour boundary (seconds). */
 export const BASE_S = 1_699_999_200;
@@ -17,11 +17,7 @@ export function at(s: number): number {
 }
 
 export function engineWith(points: readonly TestPoint[]): Engine {
-  const dataDir = tempDir('strata-otsdb-query-');
-  const writer = ShardWriter.open({ dir: shardDirectory(dataDir, 0), shardId: 0, syncPolicy: 'never', nowMs: () => NOW_MS });
-  if (points.length > 0) writer.append(batchOf(points));
-  writer.close();
-  return Engine.open({ dataDir, nowMs: () => NOW_MS });
+  return engineWithPoints(points, { tmpPrefix: 'strata-otsdb-query-', nowMs: () => NOW_MS });
 }
 
 export function get(engine: Engine, queryString: string, maxResultPoints?: number): OpenTsdbHttpAnswer {
