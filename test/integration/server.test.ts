@@ -71,6 +71,52 @@ describe('server process', () => {
     }
   });
 
+  it('inflates small bodies in one call and large ones as a stream, with the same limits and errors', async () => {
+    // Bodies up to 16 KiB encoded take the one-call path, larger ones the stream (src/pool/worker.ts).
+    const s = await startServer({ args: ['--max-body-bytes', '4000000', '--max-inflated-bytes', '1000000'] });
+    try {
+      const post = (body: Buffer, encoding: string) => request(s.http, { method: 'POST', path: '/api/v1/datapoints', body, headers: { 'Content-Encoding': encoding } });
+      // Full-precision values keep the gzip of 20,000 points far above 16 KiB.
+      const largeJson = JSON.stringify([{ name: 'inflate.large', tags: { host: 'h' }, datapoints: Array.from({ length: 20_000 }, (_, i) => [i, Math.sin(i) * 1e6]) }]);
+      const smallJson = kairosBody('inflate.small', 50);
+      for (const [encoding, pack] of [
+        ['gzip', zlib.gzipSync],
+        ['deflate', zlib.deflateSync],
+        ['deflate', zlib.deflateRawSync],
+      ] as const) {
+        const large = pack(largeJson);
+        expect(large.length).toBeGreaterThan(16 * 1024);
+        expect((await post(large, encoding)).status).toBe(204);
+        const small = pack(smallJson);
+        expect(small.length).toBeLessThan(16 * 1024);
+        expect((await post(small, encoding)).status).toBe(204);
+        // Corrupt either way: 400 in the protocol's envelope.
+        for (const body of [large, small]) {
+          const broken = Buffer.from(body);
+          broken.fill(0xff, broken.length >> 1, (broken.length >> 1) + 64);
+          const res = await post(broken, encoding);
+          expect(res.status, `${encoding} ${body.length}`).toBe(400);
+        }
+      }
+      expect(await count(s.http, 'inflate.large')).toBe(20_000);
+      expect(await count(s.http, 'inflate.small')).toBe(50);
+      // Bombs either way: 413, nothing stored.
+      const hugeJson = JSON.stringify([{ name: 'inflate.bomb', tags: { host: 'h' }, datapoints: Array.from({ length: 200_000 }, (_, i) => [i, Math.sin(i) * 1e6]) }]);
+      const largeBomb = zlib.gzipSync(hugeJson);
+      expect(largeBomb.length).toBeGreaterThan(16 * 1024);
+      const smallBomb = zlib.gzipSync(Buffer.alloc(4 * 1024 * 1024, 0x20), { level: 9 });
+      expect(smallBomb.length).toBeLessThan(16 * 1024);
+      for (const bomb of [largeBomb, smallBomb]) {
+        const res = await post(bomb, 'gzip');
+        expect(res.status).toBe(413);
+        expect((res.json() as { errors: string[] }).errors[0]).toMatch(/Decompressed request body exceeds/);
+      }
+      expect(await count(s.http, 'inflate.bomb')).toBe(0);
+    } finally {
+      await s.stop();
+    }
+  });
+
   it('survives uploads aborted mid-body and releases their budget', async () => {
     const s = await startServer({ args: ['--max-inflight-bytes', '300000'] });
     try {
