@@ -71,13 +71,15 @@ describe('server process', () => {
     }
   });
 
-  it('inflates small bodies in one call and large ones as a stream, with the same limits and errors', async () => {
-    // Bodies up to 16 KiB encoded take the one-call path, larger ones the stream (src/pool/worker.ts).
-    const s = await startServer({ args: ['--max-body-bytes', '4000000', '--max-inflated-bytes', '1000000'] });
+  it('inflates bodies up to 1 MiB encoded in one call and larger ones as a stream, with the same limits and errors', async () => {
+    // The threshold is SYNC_INFLATE_MAX_ENCODED_BYTES in src/pool/worker.ts.
+    const MiB = 1024 * 1024;
+    const s = await startServer({ args: ['--max-body-bytes', String(32 * MiB), '--max-inflated-bytes', String(8 * MiB)] });
     try {
       const post = (body: Buffer, encoding: string) => request(s.http, { method: 'POST', path: '/api/v1/datapoints', body, headers: { 'Content-Encoding': encoding } });
-      // Full-precision values keep the gzip of 20,000 points far above 16 KiB.
-      const largeJson = JSON.stringify([{ name: 'inflate.large', tags: { host: 'h' }, datapoints: Array.from({ length: 20_000 }, (_, i) => [i, Math.sin(i) * 1e6]) }]);
+      const pointsJson = (name: string, n: number) => JSON.stringify([{ name, tags: { host: 'h' }, datapoints: Array.from({ length: n }, (_, i) => [i, Math.sin(i) * 1e6]) }]);
+      // Full-precision values keep the gzip of 150,000 points above 1 MiB.
+      const largeJson = pointsJson('inflate.large', 150_000);
       const smallJson = kairosBody('inflate.small', 50);
       for (const [encoding, pack] of [
         ['gzip', zlib.gzipSync],
@@ -85,10 +87,10 @@ describe('server process', () => {
         ['deflate', zlib.deflateRawSync],
       ] as const) {
         const large = pack(largeJson);
-        expect(large.length).toBeGreaterThan(16 * 1024);
+        expect(large.length).toBeGreaterThan(MiB);
         expect((await post(large, encoding)).status).toBe(204);
         const small = pack(smallJson);
-        expect(small.length).toBeLessThan(16 * 1024);
+        expect(small.length).toBeLessThan(MiB);
         expect((await post(small, encoding)).status).toBe(204);
         // Corrupt either way: 400 in the protocol's envelope.
         for (const body of [large, small]) {
@@ -98,14 +100,13 @@ describe('server process', () => {
           expect(res.status, `${encoding} ${body.length}`).toBe(400);
         }
       }
-      expect(await count(s.http, 'inflate.large')).toBe(20_000);
+      expect(await count(s.http, 'inflate.large')).toBe(150_000);
       expect(await count(s.http, 'inflate.small')).toBe(50);
       // Bombs either way: 413, nothing stored.
-      const hugeJson = JSON.stringify([{ name: 'inflate.bomb', tags: { host: 'h' }, datapoints: Array.from({ length: 200_000 }, (_, i) => [i, Math.sin(i) * 1e6]) }]);
-      const largeBomb = zlib.gzipSync(hugeJson);
-      expect(largeBomb.length).toBeGreaterThan(16 * 1024);
-      const smallBomb = zlib.gzipSync(Buffer.alloc(4 * 1024 * 1024, 0x20), { level: 9 });
-      expect(smallBomb.length).toBeLessThan(16 * 1024);
+      const largeBomb = zlib.gzipSync(pointsJson('inflate.bomb', 400_000));
+      expect(largeBomb.length).toBeGreaterThan(MiB);
+      const smallBomb = zlib.gzipSync(Buffer.alloc(16 * MiB, 0x20), { level: 9 });
+      expect(smallBomb.length).toBeLessThan(MiB);
       for (const bomb of [largeBomb, smallBomb]) {
         const res = await post(bomb, 'gzip');
         expect(res.status).toBe(413);
