@@ -17,6 +17,7 @@
 //   depend on the timestamp and the value are re-done by the caller on every point.
 // Pure: no I/O.
 import { grownInt32 } from '../batch-builder.js';
+import { exactDecimal } from '../json/exact-decimal.js';
 
 /** Where the parts of a simple point lie in the buffer; filled by scanSimplePoint. */
 export class SimplePoint {
@@ -105,26 +106,32 @@ function scanNumber(buf: Uint8Array, pos: number, limit: number, out: SimplePoin
   if (negative) pos++;
   if (pos >= limit) return -1;
   let c = buf[pos]!;
-  let mantissa = 0;
-  let digits = 0; // significant digits in `mantissa`
+  // Significant digits: the first 15 in `hi` (exact), the next 4 in `lo`; more make `digits` > 19.
+  let hi = 0;
+  let lo = 0;
+  let digits = 0;
   if (c === 0x30) {
     pos++;
   } else if (c >= 0x31 && c <= 0x39) {
     while (pos < limit && (c = buf[pos]!) >= 0x30 && c <= 0x39) {
-      mantissa = mantissa * 10 + (c - 0x30);
+      if (digits < 15) hi = hi * 10 + (c - 0x30);
+      else if (digits < 19) lo = lo * 10 + (c - 0x30);
       digits++;
       pos++;
     }
   } else return -1;
-  let scale = 0; // value = mantissa · 10^scale
+  let scale = 0; // value = (significant digits) · 10^scale
   let integer = true;
   if (pos < limit && buf[pos] === 0x2e) {
     integer = false;
     pos++;
     const first = pos;
     while (pos < limit && (c = buf[pos]!) >= 0x30 && c <= 0x39) {
-      if (digits > 0 || c !== 0x30) digits++;
-      mantissa = mantissa * 10 + (c - 0x30);
+      if (digits > 0 || c !== 0x30) {
+        if (digits < 15) hi = hi * 10 + (c - 0x30);
+        else if (digits < 19) lo = lo * 10 + (c - 0x30);
+        digits++;
+      }
       scale--;
       pos++;
     }
@@ -153,11 +160,15 @@ function scanNumber(buf: Uint8Array, pos: number, limit: number, out: SimplePoin
   out.valueIsInteger = integer;
   let value = Number.NaN;
   if (digits <= 15) {
-    if (scale === 0) value = mantissa;
-    else if (scale < 0 && scale >= -22) value = mantissa / POW10[-scale]!;
-    else if (scale > 0 && scale <= 22 && !integer) value = mantissa * POW10[scale]!;
-    if (negative) value = -value;
+    // Clinger's exact case: the mantissa and 10^|scale| are exact doubles, one rounding.
+    if (scale === 0) value = hi;
+    else if (scale < 0 && scale >= -22) value = hi / POW10[-scale]!;
+    else if (scale > 0 && scale <= 22 && !integer) value = hi * POW10[scale]!;
+  } else if (digits <= 19 && !integer) {
+    // 16–19 significant digits, all kept: exactDecimal proves the rounding or says NaN.
+    value = exactDecimal(hi, lo, digits - 15, -scale);
   }
+  if (negative) value = -value;
   out.value = value;
   return pos;
 }

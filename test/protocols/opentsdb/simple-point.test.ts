@@ -33,15 +33,16 @@ describe('scanSimplePoint', () => {
     expect(s.p.timestamp).toBe(1704067200123);
   });
 
-  it('computes values exactly or leaves them to a full conversion (NaN)', () => {
+  it('computes values exactly (Clinger, exactDecimal) or leaves them to a full conversion (NaN)', () => {
     const valueOf = (literal: string): number => scan(`{"metric":"m","timestamp":1,"value":${literal},"tags":{"a":"b"}}]`).p.value;
     expect(valueOf('0.1')).toBe(0.1);
     expect(valueOf('-0.000001234')).toBe(-0.000001234);
     expect(valueOf('1e5')).toBe(1e5);
     expect(valueOf('2.5E-3')).toBe(2.5e-3);
     expect(valueOf('123456789012345')).toBe(123456789012345);
-    expect(valueOf('1234567890123456')).toBeNaN(); // 16 digits: not exact in general
-    expect(valueOf('41.234567890123456')).toBeNaN();
+    expect(valueOf('1234567890123456')).toBeNaN(); // a 16-digit long: the full path keeps it exact (bigint)
+    expect(valueOf('41.234567890123456')).toBe(41.234567890123456); // 17 digits: proven by exactDecimal
+    expect(valueOf('4.1234567890123456789012')).toBeNaN(); // more than 19 digits: Number() of the text
     expect(valueOf('1e23')).toBeNaN();
     expect(Object.is(valueOf('-0.0'), -0)).toBe(true);
   });
