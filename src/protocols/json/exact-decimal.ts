@@ -19,6 +19,10 @@ const SPLITTER = 134217729; // 2^27 + 1: Veltkamp's split of a double into two 2
 const POW10 = new Float64Array(23);
 for (let i = 0, p = 1; i < 23; i++, p *= 10) POW10[i] = p;
 
+/** Half the ulp of a double with biased exponent E: 2^(E − 1076) (a table: `**` was 6 % of the fast path). */
+const HALF_ULP_OF_EXPONENT = new Float64Array(2048);
+for (let e = 0; e < 2048; e++) HALF_ULP_OF_EXPONENT[e] = 2 ** (e - 1076);
+
 const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);
 const HIGH = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0; // word holding sign and exponent
@@ -83,7 +87,7 @@ function halfUlpTimes(d: number, m: number): number {
   const biased = (high >>> 20) & 0x7ff;
   if (biased === 0 || biased === 0x7ff) return 0;
   if ((high & 0xfffff) === 0 && u32[1 - HIGH] === 0) return 0;
-  return 2 ** (biased - 1076) * m;
+  return HALF_ULP_OF_EXPONENT[biased]! * m;
 }
 
 /** The next double above (or below) a positive, finite d. */
