@@ -19,6 +19,8 @@ export interface ServerConfig {
   readonly threads: number;
   readonly sync: SyncPolicy;
   readonly syncIntervalMs: number;
+  /** How often each worker checks whether its shard has enough sealed segments to compact. */
+  readonly compactCheckMs: number;
   /** Largest request body accepted on the wire (413 above). */
   readonly maxBodyBytes: number;
   /** Largest body after gzip/deflate inflation (413 above: gzip bombs). */
@@ -41,6 +43,11 @@ export interface ServerConfig {
   readonly onenetPort: number;
   /** Largest CAVE publish body on the wire, and after gzip/deflate (CAVE's Play parse.json limit, 100 KB; 413 above). */
   readonly caveMaxBodyBytes: number;
+  /**
+   * KairosDB/OpenTSDB ingest bodies up to this size (on the wire) that arrive while every worker
+   * is busy are grouped into one task and one append (src/pool/coalescer.ts); 0 = never group.
+   */
+  readonly coalesceMaxBodyBytes: number;
 }
 
 interface OptionSpec {
@@ -59,6 +66,7 @@ const OPTIONS: readonly OptionSpec[] = [
   { key: 'threads', flag: 'threads', kind: 'int', help: 'worker threads (one shard each)' },
   { key: 'sync', flag: 'sync', kind: 'sync', help: 'msync policy: interval | always | never' },
   { key: 'syncIntervalMs', flag: 'sync-interval-ms', kind: 'int', help: 'msync period for --sync interval' },
+  { key: 'compactCheckMs', flag: 'compact-check-ms', kind: 'int', help: 'how often a worker checks whether its shard is due for compaction' },
   { key: 'maxBodyBytes', flag: 'max-body-bytes', kind: 'int', help: 'largest request body on the wire (413 above)' },
   { key: 'maxInflatedBytes', flag: 'max-inflated-bytes', kind: 'int', help: 'largest body after gzip/deflate (413 above)' },
   { key: 'maxInflightBytes', flag: 'max-inflight-bytes', kind: 'int', help: 'body bytes in flight at once (503 above)' },
@@ -70,6 +78,7 @@ const OPTIONS: readonly OptionSpec[] = [
   { key: 'onenetMaxBinaryBytes', flag: 'onenet-max-binary-bytes', kind: 'int', help: 'OneNET: largest POST /bindata body' },
   { key: 'onenetPort', flag: 'onenet-port', kind: 'int', help: 'OneNET firmware port, HTTP/1.0-tolerant (default off)' },
   { key: 'caveMaxBodyBytes', flag: 'cave-max-body-bytes', kind: 'int', help: 'largest CAVE publish body (413 above)' },
+  { key: 'coalesceMaxBodyBytes', flag: 'coalesce-max-body-bytes', kind: 'int', help: 'ingest bodies up to N bytes are grouped while workers are busy (0 = never)' },
 ];
 
 export function defaultConfig(cwd: string): ServerConfig {
@@ -81,6 +90,7 @@ export function defaultConfig(cwd: string): ServerConfig {
     threads: Math.max(1, os.availableParallelism()),
     sync: 'interval',
     syncIntervalMs: 1000,
+    compactCheckMs: 30_000,
     maxBodyBytes: 64 * 1024 * 1024,
     maxInflatedBytes: 256 * 1024 * 1024,
     maxInflightBytes: 256 * 1024 * 1024,
@@ -92,6 +102,7 @@ export function defaultConfig(cwd: string): ServerConfig {
     onenetMaxBinaryBytes: 800 * 1024,
     onenetPort: -1,
     caveMaxBodyBytes: 102400,
+    coalesceMaxBodyBytes: 64 * 1024,
   };
 }
 

@@ -57,7 +57,9 @@ async function serve(config: ServerConfig): Promise<void> {
   const pool = await WorkerPool.start({
     threads: config.threads,
     maxQueuedTasks: config.maxQueuedTasks,
-    workerData: { dataDir: config.dataDir, sync: config.sync, syncIntervalMs: config.syncIntervalMs, segmentBytes: config.segmentBytes, openTsdbMaxTags: config.openTsdbMaxTags, onenetTimeZone: config.onenetTimeZone },
+    // Groups end at 1 MiB or 256 parts so one group's decode stays a few ms (latency of its first part).
+    coalescing: { maxPartBytes: config.coalesceMaxBodyBytes, maxGroupBytes: 1024 * 1024, maxGroupParts: 256 },
+    workerData: { dataDir: config.dataDir, sync: config.sync, syncIntervalMs: config.syncIntervalMs, compactCheckMs: config.compactCheckMs, segmentBytes: config.segmentBytes, openTsdbMaxTags: config.openTsdbMaxTags, onenetTimeZone: config.onenetTimeZone },
   });
   const budget = new InflightBudget(config.maxInflightBytes);
   const credentials = openCredentials(config.dataDir);

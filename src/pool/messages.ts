@@ -11,6 +11,8 @@ interface BodyTask {
   readonly body: ArrayBuffer;
   /** Bytes of `body` that are the request body (the buffer may be larger). */
   readonly bodyBytes: number;
+  /** Where the request body starts in `body` (default 0; non-zero for parts of an ingest group). */
+  readonly bodyOffset?: number;
   readonly encoding: BodyEncoding;
   /** Inflated bodies larger than this fail with BodyTooLarge. */
   readonly maxInflatedBytes: number;
@@ -71,6 +73,22 @@ export interface TelnetTask {
   readonly bodyBytes: number;
 }
 
+/**
+ * Small ingest requests that arrived while every worker was busy, run as one task (src/pool/
+ * coalescer.ts): the bodies lie back to back in `body` (each part's bodyOffset/bodyBytes), the
+ * parts are decoded in order as if each were its own task, and their points are appended
+ * together — one block per group instead of one per request. Each part gets its own answer.
+ */
+export interface IngestGroupTask {
+  readonly kind: 'ingest.group';
+  readonly body: ArrayBuffer;
+  /** Each part's `body` is this task's `body`. */
+  readonly parts: readonly CoalescibleTask[];
+}
+
+/** Ingest tasks that may be grouped: their answers depend only on their own body and flags. */
+export type CoalescibleTask = KairosIngestTask | OpenTsdbPutTask;
+
 /** Makes piscina start a worker; answered once the worker's shard is claimed. */
 export interface PingTask {
   readonly kind: 'ping';
@@ -112,7 +130,7 @@ export interface CaveReadTask {
   readonly query: string;
 }
 
-export type WorkerTask = PingTask | OpenTsdbPutTask | OpenTsdbDiscoveryTask | KairosIngestTask | KairosQueryTask | KairosCatalogTask | TelnetTask | OneNetTask | CavePublishTask | CaveReadTask;
+export type WorkerTask = PingTask | IngestGroupTask | OpenTsdbPutTask | OpenTsdbDiscoveryTask | KairosIngestTask | KairosQueryTask | KairosCatalogTask | TelnetTask | OneNetTask | CavePublishTask | CaveReadTask;
 
 /** A protocol-level answer the route writes out as is (status, content, optional gzip). */
 export interface WorkerReply {
@@ -150,11 +168,19 @@ export interface TelnetReply {
 
 export type WorkerResult = WorkerReply | WorkerFailure | TelnetReply;
 
+/** Reply to an ingest group: one answer per part, in the parts' order (only the pool sees it). */
+export interface IngestGroupReply {
+  readonly ok: true;
+  readonly parts: readonly (WorkerReply | WorkerFailure)[];
+}
+
 /** What main passes to every worker at start (piscina workerData). */
 export interface WorkerData {
   readonly dataDir: string;
   readonly sync: 'interval' | 'always' | 'never';
   readonly syncIntervalMs: number;
+  /** Period of the worker's compaction check (ServerConfig.compactCheckMs); default 30 s. */
+  readonly compactCheckMs?: number;
   readonly segmentBytes: number;
   /** OpenTSDB tags per point on /api/put, /api/rollup and the line port's put/rollup (ServerConfig.openTsdbMaxTags). */
   readonly openTsdbMaxTags: number;

@@ -5,7 +5,8 @@
 import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina, transferableSymbol, valueSymbol } from 'piscina';
 import { ServiceError, ServiceErrorCode } from '../errors.js';
-import type { ControlMessage, PingTask, WorkerData, WorkerResult, WorkerTask } from './messages.js';
+import { IngestCoalescer, type CoalescerLimits } from './coalescer.js';
+import type { ControlMessage, IngestGroupReply, PingTask, WorkerData, WorkerResult, WorkerTask } from './messages.js';
 
 export interface PoolOptions {
   readonly threads: number;
@@ -13,6 +14,8 @@ export interface PoolOptions {
   readonly workerData: Omit<WorkerData, 'locks' | 'controlChannel'>;
   /** How long to wait for workers to claim shards (recovery of big shards takes a while). */
   readonly startTimeoutMs?: number;
+  /** Grouping of small ingest requests while every worker is busy (src/pool/coalescer.ts); default: off. */
+  readonly coalescing?: CoalescerLimits;
 }
 
 let channelCounter = 0;
@@ -42,6 +45,12 @@ export class WorkerPool {
   private stopping = false;
   /** Tasks handed to piscina and not yet settled (queued or running). */
   private activeTasks = 0;
+  private readonly coalescer: IngestCoalescer;
+  private flushScheduled = false;
+  private readonly flushIfFree = (): void => {
+    this.flushScheduled = false;
+    if (this.activeTasks < this.options.threads) this.coalescer.flush();
+  };
 
   private constructor(private readonly options: PoolOptions) {
     const controlChannel = `strata-control-${process.pid}-${++channelCounter}`;
@@ -65,6 +74,9 @@ export class WorkerPool {
       atomics: 'async',
       workerData: data,
     });
+    this.coalescer = new IngestCoalescer(options.coalescing ?? { maxPartBytes: 0, maxGroupBytes: 0, maxGroupParts: 0 }, (task, transfer) =>
+      this.dispatch(task, transfer),
+    );
   }
 
   /** Starts the workers and resolves once every one has claimed and recovered its shard. */
@@ -100,14 +112,30 @@ export class WorkerPool {
    */
   async run(task: WorkerTask, transfer?: ArrayBuffer): Promise<WorkerResult> {
     if (this.stopping) throw new ServiceError(ServiceErrorCode.ShuttingDown, 'Server is shutting down');
+    // A small ingest request joins the pending group, which goes to a worker at the end of this
+    // event-loop turn if one is free (so the requests uWS delivered in one poll travel together),
+    // else as soon as one frees up (so a busy pool gathers bigger groups).
+    if (this.coalescer.accepts(task)) {
+      const answer = this.coalescer.add(task);
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(this.flushIfFree);
+      }
+      return answer;
+    }
     if (this.piscina.queueSize >= this.options.maxQueuedTasks) {
       throw new ServiceError(ServiceErrorCode.Busy, 'Too many requests queued; retry later');
     }
+    return (await this.dispatch(task, transfer)) as WorkerResult;
+  }
+
+  /** Hands a task to piscina (also the coalescer's groups, which were accepted before any shutdown). */
+  private async dispatch(task: WorkerTask, transfer?: ArrayBuffer): Promise<WorkerResult | IngestGroupReply | undefined> {
     this.activeTasks++;
     try {
       // The task travels as a movable envelope: piscina transfers `transfer` (the body buffer)
       // instead of copying it, and the worker receives the plain task object.
-      return (await this.piscina.run(transfer ? Piscina.move(new MovableTask(task, transfer)) : task)) as WorkerResult;
+      return (await this.piscina.run(transfer ? Piscina.move(new MovableTask(task, transfer)) : task)) as WorkerResult | IngestGroupReply | undefined;
     } catch (err) {
       if (err instanceof ServiceError) throw err;
       const message = (err as Error).message ?? String(err);
@@ -115,6 +143,8 @@ export class WorkerPool {
       throw new ServiceError(ServiceErrorCode.Internal, message, { cause: err });
     } finally {
       this.activeTasks--;
+      // A worker is free: the waiting group goes now.
+      if (this.activeTasks < this.options.threads) this.coalescer.flush();
       if (this.activeTasks === 0) for (const w of this.waiters.splice(0)) w();
     }
   }

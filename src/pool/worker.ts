@@ -12,6 +12,8 @@ import type {
   CavePublishTask,
   CaveReadTask,
   ControlMessage,
+  IngestGroupReply,
+  IngestGroupTask,
   KairosCatalogTask,
   KairosIngestTask,
   KairosQueryTask,
@@ -19,9 +21,12 @@ import type {
   OpenTsdbPutTask,
   TelnetTask,
   WorkerData,
+  WorkerFailure,
+  WorkerReply,
   WorkerResult,
   WorkerTask,
 } from './messages.js';
+import { BatchBuilder } from '../protocols/batch-builder.js';
 import { KairosDatapointsDecoder } from '../protocols/kairosdb/ingest.js';
 import type { TelnetDecoder } from '../protocols/kairosdb/telnet.js';
 import { OpenTsdbPutDecoder } from '../protocols/opentsdb/put.js';
@@ -125,12 +130,20 @@ const compactTimer = setInterval(() => {
   } catch (err) {
     log({ level: 'error', event: 'shard.compaction-failed', shardId, message: (err as Error).message });
   }
-}, COMPACT_CHECK_MS);
+}, config.compactCheckMs || COMPACT_CHECK_MS);
 compactTimer.unref();
 
-/** Appends one decoded batch; waits for the msync when the policy or the request asks for it. */
+/**
+ * Appends one decoded batch — or, while an ingest group runs, adds it to the group's batch (see
+ * ingestGroup). The msync is awaited (settleDurable) when the policy or the request asks for it.
+ */
 const pendingDurable: Promise<void>[] = [];
 function append(batch: WriteBatch, sync: boolean): void {
+  if (grouping) groupBuilder.addBatch(batch);
+  else appendNow(batch, sync);
+}
+
+function appendNow(batch: WriteBatch, sync: boolean): void {
   const receipt = writer.append(batch, { sync });
   if (receipt.durable) pendingDurable.push(receipt.durable);
 }
@@ -147,15 +160,19 @@ async function settleDurable(): Promise<void> {
  * thrown. A corrupt stream throws BadEncoding.
  */
 async function forEachBodyChunk(task: KairosIngestTask | KairosQueryTask | OpenTsdbPutTask | OpenTsdbDiscoveryTask | CavePublishTask, write: (chunk: Uint8Array) => void): Promise<void> {
-  const body = new Uint8Array(task.body, 0, task.bodyBytes);
+  const body = new Uint8Array(task.body, task.bodyOffset ?? 0, task.bodyBytes);
   if (task.encoding === 'identity') {
     if (body.length > task.maxInflatedBytes) throw tooLarge(task.maxInflatedBytes);
     write(body);
     return;
   }
   if (body.length <= SYNC_INFLATE_MAX_ENCODED_BYTES) {
-    write(inflateSmall(body, task.encoding, task.maxInflatedBytes));
-    return;
+    const whole = inflateSmall(body, task.encoding, task.maxInflatedBytes);
+    if (whole !== undefined) {
+      write(whole);
+      return;
+    }
+    // It inflates past what one call may hold (a bomb, most likely): stream it in pieces instead.
   }
   const stream =
     task.encoding === 'gzip'
@@ -217,20 +234,37 @@ async function decodeBody<R>(
 const SYNC_INFLATE_MAX_ENCODED_BYTES = 1024 * 1024;
 
 /**
+ * The most one synchronous inflate may produce. zlib's one-call API collects its output and then
+ * concatenates it (about twice this at the peak), and nothing in the in-flight budget counts
+ * inflated bytes: with the cap at maxInflatedBytes (256 MB by default) a 260 KB gzip bomb took
+ * ~600 MB of RSS per worker (test/reliability/hostile-bodies.test.ts). Bodies that inflate past
+ * it take the stream path (one 64 KiB piece at a time); ordinary bodies inflate 5-20x, far below.
+ */
+const SYNC_INFLATE_MAX_INFLATED_BYTES = 32 * 1024 * 1024;
+
+/**
  * The whole inflated body, capped like the stream path: zlib stops at `maxOutputLength` (a bomb
  * never allocates more than the cap + 1 byte), which is reported as BodyTooLarge; a corrupt
- * stream is BadEncoding with the stream path's message.
+ * stream is BadEncoding with the stream path's message. Undefined when the body inflates past
+ * SYNC_INFLATE_MAX_INFLATED_BYTES but maxInflatedBytes allows more (the caller streams it).
  */
-function inflateSmall(body: Uint8Array, encoding: 'gzip' | 'deflate', maxInflatedBytes: number): Uint8Array {
-  const options = { maxOutputLength: maxInflatedBytes + 1 };
+function inflateSmall(body: Uint8Array, encoding: 'gzip' | 'deflate', maxInflatedBytes: number): Uint8Array | undefined {
+  const capBytes = Math.min(maxInflatedBytes, SYNC_INFLATE_MAX_INFLATED_BYTES);
+  const options = { maxOutputLength: capBytes + 1 };
   let out: Buffer;
   try {
     out = encoding === 'gzip' ? zlib.gunzipSync(body, options) : isZlibHeader(body) ? zlib.inflateSync(body, options) : zlib.inflateRawSync(body, options);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(maxInflatedBytes);
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      if (capBytes < maxInflatedBytes) return undefined;
+      throw tooLarge(maxInflatedBytes);
+    }
     throw new ServiceError(ServiceErrorCode.BadEncoding, encoding === 'gzip' ? 'Not in GZIP format' : `Invalid deflate stream: ${(err as Error).message}`);
   }
-  if (out.length > maxInflatedBytes) throw tooLarge(maxInflatedBytes);
+  if (out.length > capBytes) {
+    if (capBytes < maxInflatedBytes) return undefined;
+    throw tooLarge(maxInflatedBytes);
+  }
   return out;
 }
 
@@ -394,6 +428,59 @@ function caveRead(task: CaveReadTask): WorkerResult {
   return reply(answer.status, answer.body, false);
 }
 
+/**
+ * Ingest groups (src/pool/coalescer.ts): the parts run through kairosIngest/openTsdbPut exactly as
+ * separate tasks, but their decoders' batches are copied into groupBuilder instead of appended,
+ * and the group's points are appended together at the end — one block (and one index entry) for
+ * many small requests instead of one each (bench/load --batch 10, docs/benchmarks.md). Answers are
+ * sent only after that append, so nothing is acknowledged before it is in the mapped segment; if
+ * it fails, every part that stored points gets the failure. The builder holds cache entries
+ * across parts, so the series cache is kept from trimming (openBody) until the group is appended.
+ */
+let grouping = false;
+let groupSync = false;
+let groupError: unknown;
+const groupOwner = {};
+const groupBuilder = new BatchBuilder((batch) => {
+  try {
+    appendNow(batch, groupSync);
+  } catch (err) {
+    groupError ??= err;
+  }
+});
+
+async function ingestGroup(task: IngestGroupTask): Promise<IngestGroupReply> {
+  const answers: (WorkerReply | WorkerFailure)[] = [];
+  groupSync = task.parts.some((p) => (p.kind === 'kairos.ingest' ? p.sync : p.syncAlways));
+  groupError = undefined;
+  groupBuilder.cache.openBody(groupOwner);
+  grouping = true;
+  try {
+    for (const part of task.parts) {
+      let answer: WorkerResult;
+      try {
+        answer = part.kind === 'kairos.ingest' ? await kairosIngest(part) : await openTsdbPut(part);
+      } catch (err) {
+        answer = failure(err);
+      }
+      answers.push(answer as WorkerReply | WorkerFailure);
+    }
+  } finally {
+    grouping = false;
+    groupBuilder.flush();
+    groupBuilder.cache.closeBody(groupOwner);
+    groupBuilder.trimCaches();
+  }
+  try {
+    await settleDurable();
+  } catch (err) {
+    groupError ??= err;
+  }
+  if (groupError === undefined) return { ok: true, parts: answers };
+  const failed = failure(groupError) as WorkerFailure;
+  return { ok: true, parts: answers.map((a) => ((a.points ?? 0) > 0 ? failed : a)) };
+}
+
 let telnetDecoder: TelnetDecoder | undefined;
 function telnet(task: TelnetTask): WorkerResult {
   if (!telnetDecoder) {
@@ -417,11 +504,13 @@ function failure(err: unknown): WorkerResult {
   return { ok: false, code: ServiceErrorCode.Internal, messages: [(err as Error)?.message ?? String(err)] };
 }
 
-export default async function run(task: WorkerTask): Promise<WorkerResult | undefined> {
+export default async function run(task: WorkerTask): Promise<WorkerResult | IngestGroupReply | undefined> {
   try {
     switch (task.kind) {
       case 'ping':
         return undefined;
+      case 'ingest.group':
+        return await ingestGroup(task);
       case 'kairos.ingest':
         return await kairosIngest(task);
       case 'opentsdb.put':

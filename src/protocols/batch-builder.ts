@@ -659,6 +659,43 @@ export class BatchBuilder {
     this.textCount++;
   }
 
+  /**
+   * Appends every point of `batch` in its order, each series with its TTL: the points arrive as
+   * if they had been added one by one (a TTL change flushes first, a full batch flushes). Meant
+   * for batches of another builder on the same cache (a decoder's), whose series numbers are
+   * this cache's entries, so no key is looked up; other batches go through their SeriesKeys.
+   * The caller keeps the cache from trimming (SeriesCache.openBody) while points of an earlier
+   * batch are held here, since entries name other series after a trim.
+   */
+  addBatch(batch: WriteBatch): void {
+    const n = batch.length;
+    if (n === 0) return;
+    const numbers = batch.seriesNumbering === this.cache.numbering ? batch.seriesNumbers : undefined;
+    const ttls = batch.ttlSeconds;
+    const srcWords = new Uint32Array(batch.ints.buffer, batch.ints.byteOffset, 2 * batch.ints.length);
+    let lastSeries = -1;
+    for (let p = 0; p < n; p++) {
+      const s = batch.seriesIndex[p]!;
+      if (s !== lastSeries) {
+        const ttl = ttls === undefined ? 0 : ttls[s]!;
+        if (numbers !== undefined) this.select(numbers[s]!, ttl >>> 0);
+        else this.selectSeries(batch.series[s]!, ttl);
+        lastSeries = s;
+      }
+      const i = this.slot(batch.timestampsMs[p]!);
+      const kind = batch.kinds[p]!;
+      this.kinds[i] = kind;
+      if (kind === ValueKind.Float64) this.floats[i] = batch.floats[p]!;
+      else if (kind === ValueKind.Int64) {
+        this.intWords[2 * i] = srcWords[2 * p]!;
+        this.intWords[2 * i + 1] = srcWords[2 * p + 1]!;
+      } else {
+        this.texts[i] = batch.texts[p];
+        this.textCount++;
+      }
+    }
+  }
+
   private grow(): void {
     const n = Math.min(this.maxPoints, this.capacity * 2);
     const seriesIndex = new Uint32Array(n);

@@ -254,4 +254,60 @@ describe('BatchBuilder', () => {
       { numRuns: 200 },
     );
   });
+
+  it('addBatch: batches of one builder copied into another come out as if added point by point', () => {
+    const pointArb = fc.record({
+      series: fc.integer({ min: 0, max: 5 }),
+      ttl: fc.constantFrom(0, 0, 60),
+      t: fc.integer({ min: -1000, max: 1000 }),
+      kind: fc.constantFrom(ValueKind.Float64, ValueKind.Int64, ValueKind.String, ValueKind.Json),
+      n: fc.double({ noNaN: true }),
+      i: fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+    });
+    fc.assert(
+      fc.property(fc.array(fc.array(pointArb, { maxLength: 40 }), { maxLength: 6 }), fc.integer({ min: 3, max: 50 }), (requests, maxPoints) => {
+        const add = (b: BatchBuilder, p: { series: number; ttl: number; t: number; kind: number; n: number; i: bigint }): void => {
+          b.selectSeries({ metric: 'm', tags: { s: String(p.series) } }, p.ttl);
+          if (p.kind === ValueKind.Float64) b.addFloat(p.t, p.n);
+          else if (p.kind === ValueKind.Int64) b.addBigInt(p.t, p.i);
+          else if (p.kind === ValueKind.String) b.addString(p.t, `v${p.t}`);
+          else b.addJson(p.t, `{"t":${p.t}}`);
+        };
+        const direct = collect();
+        const one = new BatchBuilder(direct.sink, { maxPointsPerBatch: maxPoints });
+        for (const r of requests) for (const p of r) add(one, p);
+        one.flush();
+        // A "decoder" builder per request (flushing at its own size), copied into a group builder.
+        const copied = collect();
+        const group = new BatchBuilder(copied.sink, { maxPointsPerBatch: maxPoints });
+        const decoder = new BatchBuilder((b) => group.addBatch(b), { maxPointsPerBatch: 7 });
+        for (const r of requests) {
+          for (const p of r) add(decoder, p);
+          decoder.flush();
+        }
+        group.flush();
+        expect(copied.points).toEqual(direct.points);
+        // Same cache numbering: series numbers (cache entries) carry over.
+        for (const b of copied.batches) expect(b.seriesNumbering).toBe(sharedSeriesCache().numbering);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('addBatch takes a batch of another cache through its SeriesKeys', () => {
+    const out = collect();
+    const group = new BatchBuilder(out.sink);
+    const sink = (b: WriteBatch): void => group.addBatch(b);
+    const other = new BatchBuilder(sink, { cache: new SeriesCache({ maxCachedSeries: 10 }) });
+    other.selectSeries({ metric: 'x', tags: { a: '1' } }, 5);
+    other.addInt(1, 42);
+    other.selectSeries({ metric: 'y', tags: {} });
+    other.addFloat(2, 1.5);
+    other.flush();
+    group.flush();
+    expect(out.points).toEqual([
+      { series: canonicalSeriesKey({ metric: 'x', tags: { a: '1' } }), ttl: 5, t: 1, kind: ValueKind.Int64, value: 42n },
+      { series: canonicalSeriesKey({ metric: 'y', tags: {} }), ttl: 0, t: 2, kind: ValueKind.Float64, value: 1.5 },
+    ]);
+  });
 });
