@@ -1,8 +1,9 @@
 // OpenTSDB 2.4 `/api/query` requests: the GET query string (QueryRpc.parseQuery, m= sub-queries)
 // and the POST JSON body (Jackson binding of TSQuery/TSSubQuery/RateOptions/TagVFilter, with its
 // coercions), then TSQuery/TSSubQuery.validateAndSetQuery — in OpenTSDB's order and words.
-// Produces a validated OpenTsdbQuery; never reads the engine (unknown metrics and tags are the
-// executor's business). Pure. protocols.md §2.4; behaviour and divergences: docs/api/opentsdb-query.md.
+// Produces a validated OpenTsdbQuery (TSUIDs decoded by query-tsuid.ts); never reads the engine
+// (unknown metrics, tags and series are the executor's business). Pure. protocols.md §2.4;
+// behaviour and divergences: docs/api/opentsdb-query.md.
 import { JsonSyntaxError, type JsonTokenizer } from '../json/tokenizer.js';
 import { parseJsonChunks } from '../json/value.js';
 import { OPENTSDB_AGGREGATORS } from './datapoint.js';
@@ -17,6 +18,7 @@ import {
   parseOpenTsdbTime,
   type CalendarUnit,
 } from './query-time.js';
+import { resolveTsuids, type TsuidSelection } from './query-tsuid.js';
 
 export { OpenTsdbQueryError } from './query-time.js';
 
@@ -55,9 +57,15 @@ export const DEFAULT_COUNTER_MAX = 9223372036854775807n;
 
 export interface SubQuery {
   readonly aggregator: string;
+  /** As given; '' when none (a TSUID sub-query needs none). */
   readonly metric: string;
-  /** Given TSUIDs (Strata has none; the executor refuses them). */
+  /** Given TSUIDs, as written (echoed by showQuery). */
   readonly tsuids: readonly string[];
+  /**
+   * What the TSUIDs name when there are any (then they alone choose the series, as in OpenTSDB:
+   * metric, filters and explicitTags are not used); null for a metric sub-query.
+   */
+  readonly tsuidSelection: TsuidSelection | null;
   /** The downsample text as given, null when none. */
   readonly downsample: string | null;
   readonly downsampleSpec: DownsampleSpec | null;
@@ -249,7 +257,8 @@ function parseTsuidSubQuery(text: string): RawSubQuery {
   const parts = colonParts(text);
   const sub = emptySubQuery();
   sub.aggregator = parts[0]!;
-  sub.tsuids = parts[parts.length - 1]!.split(',');
+  // String.split(","): trailing empty TSUIDs are dropped (",," is no TSUID at all).
+  sub.tsuids = javaSplit(parts[parts.length - 1]!, ',');
   for (let x = 1; x < parts.length - 1; x++) rateOrDownsample(sub, parts[x]!);
   return sub;
 }
@@ -603,6 +612,11 @@ function validate(q: RawQuery, nowMs: number, output: { arrays: boolean; jsonp: 
     }
     queries.push(sub);
   }
+  // TsdbQuery.configureFromQuery runs after every sub-query validated: then the TSUIDs are read.
+  for (let i = 0; i < queries.length; i++) {
+    const sub = queries[i]!;
+    if (sub.tsuids.length > 0) queries[i] = { ...sub, tsuidSelection: resolveTsuids(sub.tsuids) };
+  }
   return {
     start: q.start,
     end: q.end,
@@ -633,6 +647,7 @@ function validateSubQuery(raw: RawSubQuery, useCalendar: boolean, index: number)
     aggregator: raw.aggregator,
     metric: raw.metric ?? '',
     tsuids: raw.tsuids,
+    tsuidSelection: null,
     downsample: raw.downsample,
     downsampleSpec,
     rate: raw.rate,

@@ -1,5 +1,5 @@
 // The /api/query response as OpenTSDB 2.4's HttpJsonSerializer.formatQueryAsyncV1 writes it: a JSON
-// array of {"metric","tags","aggregateTags"[,"query"],"dps"}, dps as an object keyed by timestamp
+// array of {"metric","tags","aggregateTags"[,"query"][,"tsuids"],"dps"}, dps as an object keyed by timestamp
 // (or [[ts, v], …] with `arrays`), only points inside the query range, seconds unless ms, longs as
 // integers, doubles in Java's Double.toString form, NaN as "NaN" (null with the null fill policy).
 // Pure; no engine.
@@ -26,6 +26,7 @@ function writeGroup(out: string[], query: OpenTsdbQuery, group: ResultGroup, onP
   out.push(group.aggregateTags.map(jacksonString).join(','));
   out.push(']');
   if (query.showQuery) out.push(`,"query":${subQueryJson(group.sub)}`);
+  if (query.showTsuids) out.push(`,"tsuids":[${group.tsuids.map(jacksonString).join(',')}]`);
   out.push(',"dps":');
   const p = group.points;
   const nullFill = group.sub.downsampleSpec?.fill === 'null';
@@ -77,7 +78,7 @@ function subQueryJson(sub: SubQuery): string {
   const rateOptions =
     r === null ? 'null' : `{"counter":${r.counter},"counterMax":${r.counterMax},"resetValue":${r.resetValue},"dropResets":${r.dropResets}}`;
   return (
-    `{"aggregator":${jacksonString(sub.aggregator)},"metric":${jacksonString(sub.metric)},` +
+    `{"aggregator":${jacksonString(sub.aggregator)},"metric":${sub.metric === '' && sub.tsuids.length > 0 ? 'null' : jacksonString(sub.metric)},` +
     `"tsuids":${sub.tsuids.length === 0 ? 'null' : `[${sub.tsuids.map(jacksonString).join(',')}]`},` +
     `"downsample":${sub.downsample === null ? 'null' : jacksonString(sub.downsample)},"rate":${sub.rate},` +
     `"explicitTags":${sub.explicitTags},"filters":[${filters}],"rateOptions":${rateOptions},"tags":${hashMapJson(tags)}}`

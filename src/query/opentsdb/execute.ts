@@ -1,10 +1,12 @@
 // Runs one validated OpenTSDB sub-query against the engine as TsdbQuery/SpanGroup do: name
-// resolution errors, series selection by filters (raw series, or a rollup / pre-aggregate through
-// the reserved ROLLUP_TAG_KEY), rollupUsage fallbacks, the padded scan, group-by, and the per-group
-// pipeline (pipeline.ts). Returns result groups; the encoder prints them. Never writes.
+// resolution errors, series selection by filters or by TSUIDs (raw series, or a rollup /
+// pre-aggregate through the reserved ROLLUP_TAG_KEY), rollupUsage fallbacks, the padded scan,
+// group-by, and the per-group pipeline (pipeline.ts). Returns result groups; the encoder prints
+// them. Never writes.
 import type { Engine, SeriesId, SeriesKey, SeriesPoints } from '../../../engine/index.js';
 import { ValueKind } from '../../../engine/index.js';
-import { AGGREGATE_TAG_KEY, PREAGGREGATE_TAG_VALUE, ROLLUP_TAG_KEY, parseRollupTagValue } from '../../protocols/opentsdb/datapoint.js';
+import { AGGREGATE_TAG_KEY, PREAGGREGATE_TAG_VALUE, ROLLUP_TAG_KEY, parseRollupTagValue, rollupTagValue } from '../../protocols/opentsdb/datapoint.js';
+import { seriesTsuid } from '../../protocols/opentsdb/lookup.js';
 import { isReservedTagKey } from '../../protocols/reserved-tags.js';
 import type { DownsampleSpec, OpenTsdbQuery, RateOptions, SubQuery } from '../../protocols/opentsdb/query.js';
 import { DEFAULT_COUNTER_MAX } from '../../protocols/opentsdb/query.js';
@@ -22,7 +24,10 @@ export interface ResultGroup {
   readonly aggregateTags: readonly string[];
   /** Aggregated points over the scan range; the encoder keeps [startMs, endMs]. */
   readonly points: Points;
+  /** The sub-query as requested (echoed by showQuery). */
   readonly sub: SubQuery;
+  /** The TSUIDs of the group's series, sorted; filled only when the query asks (showTSUIDs). */
+  readonly tsuids: readonly string[];
 }
 
 export interface ExecuteContext {
@@ -77,9 +82,18 @@ export function resolveNames(ctx: ExecuteContext, sub: SubQuery): void {
 }
 
 /** Runs one sub-query; [] when nothing matched. Throws OpenTsdbQueryError / TooManyPointsError. */
-export function executeSubQuery(ctx: ExecuteContext, sub: SubQuery): ResultGroup[] {
-  if (sub.tsuids.length > 0) throw badQuery('TSUID queries are not supported: Strata has no UIDs; query by metric and tags');
-  resolveNames(ctx, sub);
+export function executeSubQuery(ctx: ExecuteContext, requested: SubQuery): ResultGroup[] {
+  const selection = requested.tsuidSelection;
+  let sub = requested;
+  if (selection === null) {
+    resolveNames(ctx, sub);
+  } else {
+    // TSUIDs take precedence (TsdbQuery.configureFromQuery): they alone name the series, whose
+    // metric is the one they share; no names to resolve, no filters, no group-by. TSUIDs that
+    // name no stored series match nothing, as OpenTSDB's row key filter does.
+    if (selection.metric === null) return [];
+    sub = { ...requested, metric: selection.metric, filters: [], explicitTags: false };
+  }
   // Percentile queries read histogram data points, which Strata does not store (as a metric
   // without histograms in OpenTSDB: no results).
   if (sub.percentiles !== null && sub.percentiles.length > 0) return [];
@@ -87,7 +101,7 @@ export function executeSubQuery(ctx: ExecuteContext, sub: SubQuery): ResultGroup
     sub.preAggregate || sub.filters.some((f) => f.type === 'literal_or' && f.tagk === AGGREGATE_TAG_KEY && f.filter !== 'RAW');
   const sources = sourcesToTry(ctx, sub);
   for (let i = 0; i < sources.length; i++) {
-    const groups = runOnSource(ctx, sub, sources[i]!, preAggregate);
+    const groups = runOnSource(ctx, sub, sources[i]!, preAggregate, requested);
     if (groups.length > 0 || i === sources.length - 1) return groups;
   }
   return [];
@@ -158,7 +172,8 @@ interface SelectedSeries {
   readonly identity: string;
 }
 
-function runOnSource(ctx: ExecuteContext, sub: SubQuery, source: Source, preAggregate: boolean): ResultGroup[] {
+/** `sub` is what selects and aggregates (for TSUIDs: their metric, no filters); `requested` is echoed. */
+function runOnSource(ctx: ExecuteContext, sub: SubQuery, source: Source, preAggregate: boolean, requested: SubQuery): ResultGroup[] {
   const spec = sub.downsampleSpec;
   const bounds = scanBounds(ctx.query.startMs, ctx.query.endMs, spec);
   const selected = selectSeries(ctx, sub, source, preAggregate);
@@ -217,12 +232,40 @@ function runOnSource(ctx: ExecuteContext, sub: SubQuery, source: Source, preAggr
     }
     const points = aggregateAcrossSeries(streams, aggregator, sub.rate, bounds.scanStartMs, bounds.scanEndMs, ctx.maxPoints);
     const { tags, aggregateTags } = groupTags(group.map((s) => s.series.tags));
-    out.push({ metric: sub.metric, tags, aggregateTags, points, sub });
+    const tsuids = ctx.query.showTsuids ? groupTsuids(sub.metric, group) : [];
+    out.push({ metric: sub.metric, tags, aggregateTags, points, sub: requested, tsuids });
   }
   return out;
 }
 
-/** Candidate series of `source` that every filter accepts, by id. */
+/**
+ * HttpJsonSerializer's "tsuids" (SpanGroup.getTSUIDs, sorted): each series' TSUID as lookup prints
+ * it, of its metric and visible tags. A rollup's TSUID is its raw series' one, as in OpenTSDB,
+ * where rollup rows carry the raw row key; the sum and count rollups behind an avg appear once.
+ */
+function groupTsuids(metric: string, group: readonly { series: SelectedSeries }[]): string[] {
+  return [...new Set(group.map((s) => seriesTsuid({ metric, tags: s.series.tags })))].sort();
+}
+
+/**
+ * The stored series a TSUID sub-query's keys stand for in `source`: the key itself (raw), the key
+ * marked as a pre-aggregate, or its rollups of the wanted functions at the source's interval.
+ */
+function tsuidCandidates(ctx: ExecuteContext, keys: readonly SeriesKey[], source: Source, preAggregate: boolean, wanted: readonly string[]): SeriesId[] {
+  // The value of ROLLUP_TAG_KEY each candidate carries; undefined: none (a raw series).
+  const markers: (string | undefined)[] =
+    source.kind === 'rollup' ? wanted.map((fn) => rollupTagValue(source.interval, fn)) : [preAggregate ? PREAGGREGATE_TAG_VALUE : undefined];
+  const ids: SeriesId[] = [];
+  for (const key of keys) {
+    for (const marker of markers) {
+      const id = ctx.engine.catalog.lookup(marker === undefined ? key : { metric: key.metric, tags: { ...key.tags, [ROLLUP_TAG_KEY]: marker } });
+      if (id !== undefined) ids.push(id);
+    }
+  }
+  return ids;
+}
+
+/** Candidate series of `source` that every filter accepts (or that the TSUIDs name), by id. */
 function selectSeries(ctx: ExecuteContext, sub: SubQuery, source: Source, preAggregate: boolean): Map<number, SelectedSeries> {
   const literalTags: Record<string, string[]> = {};
   for (const f of sub.filters) {
@@ -231,8 +274,11 @@ function selectSeries(ctx: ExecuteContext, sub: SubQuery, source: Source, preAgg
     literalTags[f.tagk] = prev === undefined ? [...f.literals] : prev.filter((v) => f.literals!.has(v));
   }
   const filterKeys = [...new Set(sub.filters.map((f) => f.tagk))];
-  const ids = ctx.engine.select({ metric: sub.metric, tags: literalTags, tagKeyPresent: filterKeys });
   const wanted = source.kind === 'rollup' ? rollupFunctions(sub.downsampleSpec!.aggregator) : [''];
+  const ids =
+    sub.tsuidSelection !== null
+      ? tsuidCandidates(ctx, sub.tsuidSelection.series, source, preAggregate, wanted)
+      : ctx.engine.select({ metric: sub.metric, tags: literalTags, tagKeyPresent: filterKeys });
   const out = new Map<number, SelectedSeries>();
   for (const id of ids) {
     const key = ctx.engine.catalog.key(id as SeriesId);
