@@ -1,0 +1,139 @@
+// The sweep behind docs/benchmarks.md's charts (issue 6): Strata's OpenTSDB /api/put ingest by
+// batch size (closed loop), with ingest groups on and off (decision 0014), and latency
+// percentiles by offered load (open loop at fractions of the batch-5,000 maximum). Each point is
+// one `bench/load` process against a fresh server; the JSON lines go to --out and the charts to
+// --charts (SVG, bench/charts.ts). `--from FILE` redraws the charts from an earlier --out.
+//
+//   npx tsc -p tsconfig.json && node dist/bench/sweep.js --out sweep.jsonl --charts docs/charts
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { renderChart, type ChartSeries } from './charts.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const LOAD_JS = path.resolve(here, 'load/load.js');
+
+interface SweepLine {
+  readonly label: string;
+  readonly config: { readonly batch: number; readonly concurrency: number };
+  readonly result: { readonly pointsPerS: number; readonly latencyMs: { readonly p50Ms: number; readonly p99Ms: number; readonly p999Ms: number } };
+  readonly cpu: { readonly serverPointsPerCpuS: number | null };
+  readonly ok: boolean;
+}
+
+const { values: a } = parseArgs({
+  options: {
+    batches: { type: 'string', default: '1,10,50,100,1000,5000' },
+    'off-batches': { type: 'string', default: '1,10,50' },
+    fractions: { type: 'string', default: '0.1,0.25,0.5,0.75,0.9' },
+    'small-concurrency': { type: 'string', default: '64' },
+    threads: { type: 'string', default: '2' },
+    out: { type: 'string', default: 'sweep.jsonl' },
+    charts: { type: 'string', default: 'docs/charts' },
+    from: { type: 'string' },
+  },
+});
+const list = (s: string): number[] => s.split(',').filter(Boolean).map(Number);
+
+function runLoad(label: string, args: readonly string[]): Promise<SweepLine> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [LOAD_JS, '--spawn', '--threads', a.threads!, '--format', 'opentsdb', '--baseline-passes', '1', '--label', label, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('exit', () => {
+      const line = out.trim().split('\n').pop() ?? '';
+      try {
+        const parsed = JSON.parse(line) as SweepLine;
+        fs.appendFileSync(a.out!, `${line}\n`);
+        process.stderr.write(`${label}: ${Math.round(parsed.result.pointsPerS)} points/s, p99 ${parsed.result.latencyMs.p99Ms.toFixed(1)} ms\n`);
+        resolve(parsed);
+      } catch {
+        reject(new Error(`${label}: no result line\n${err.slice(-2000)}`));
+      }
+    });
+  });
+}
+
+/** Points per run: enough requests to reach a steady state, at most 2 M points. */
+function pointsFor(batch: number): number {
+  return Math.min(2_000_000, Math.max(100_000, batch * 20_000));
+}
+
+function concurrencyFor(batch: number): number {
+  return batch <= 100 ? Number(a['small-concurrency']) : 4;
+}
+
+async function measure(): Promise<SweepLine[]> {
+  const lines: SweepLine[] = [];
+  for (const batch of list(a.batches!)) {
+    const common = ['--batch', String(batch), '--points', String(pointsFor(batch)), '--concurrency', String(concurrencyFor(batch))];
+    lines.push(await runLoad(`batch:on`, common));
+    if (list(a['off-batches']!).includes(batch)) {
+      lines.push(await runLoad(`batch:off`, [...common, '--server-arg=--coalesce-max-body-bytes', '--server-arg=0']));
+    }
+  }
+  const max = lines.filter((l) => l.label === 'batch:on' && l.config.batch === 5000).map((l) => l.result.pointsPerS)[0];
+  if (max !== undefined) {
+    for (const f of list(a.fractions!)) {
+      lines.push(await runLoad(`rate:${f}`, ['--batch', '5000', '--points', '2000000', '--concurrency', '16', '--rate', String(Math.round(max * f))]));
+    }
+  }
+  return lines;
+}
+
+function draw(lines: readonly SweepLine[]): void {
+  fs.mkdirSync(a.charts!, { recursive: true });
+  const byBatch = (label: string, value: (l: SweepLine) => number): ChartSeries['points'] =>
+    lines.filter((l) => l.label === label).map((l) => [l.config.batch, value(l)] as const);
+  const throughput: ChartSeries[] = [
+    { name: 'ingest groups on (default)', points: byBatch('batch:on', (l) => l.result.pointsPerS) },
+    { name: 'groups off', points: byBatch('batch:off', (l) => l.result.pointsPerS) },
+  ].filter((s) => s.points.length > 0);
+  fs.writeFileSync(
+    path.join(a.charts!, 'points-by-batch.svg'),
+    renderChart({ title: 'OpenTSDB /api/put: points/s by batch size', xLabel: 'points per request (log)', yLabel: 'points/s', xLog: true, yLog: true, series: throughput }),
+  );
+  const rates = lines.filter((l) => l.label.startsWith('rate:'));
+  const offered = (l: SweepLine): number => Number(l.label.slice(5)) * 100;
+  if (rates.length > 0) {
+    fs.writeFileSync(
+      path.join(a.charts!, 'latency-by-load.svg'),
+      renderChart({
+        title: 'Latency by offered load (batch 5,000, open loop)',
+        xLabel: "offered load, % of Strata's closed-loop maximum",
+        yLabel: 'ms (log)',
+        yLog: true,
+        series: [
+          { name: 'p50', points: rates.map((l) => [offered(l), l.result.latencyMs.p50Ms] as const) },
+          { name: 'p99', points: rates.map((l) => [offered(l), l.result.latencyMs.p99Ms] as const) },
+          { name: 'p99.9', points: rates.map((l) => [offered(l), l.result.latencyMs.p999Ms] as const) },
+        ],
+      }),
+    );
+  }
+}
+
+async function main(): Promise<void> {
+  const lines = a.from !== undefined ? fs.readFileSync(a.from, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as SweepLine) : await measure();
+  draw(lines);
+  const at = (label: string, batch: number): number | undefined => lines.find((l) => l.label === label && l.config.batch === batch)?.result.pointsPerS;
+  const b10 = at('batch:on', 10);
+  const b5000 = at('batch:on', 5000);
+  if (b10 !== undefined && b5000 !== undefined) process.stdout.write(`batch 10 ÷ batch 5000: ${(b10 / b5000).toFixed(3)} (target ≥ 0.25)\n`);
+  for (const b of list(a['off-batches']!)) {
+    const on = at('batch:on', b);
+    const off = at('batch:off', b);
+    if (on !== undefined && off !== undefined) process.stdout.write(`batch ${b}: groups on ÷ off ${(on / off).toFixed(2)}\n`);
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
