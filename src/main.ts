@@ -12,6 +12,8 @@ import { CredentialStore } from './auth/index.js';
 import { isCommand, runCommand } from './cli/cli.js';
 import { ConfigError, HELP, loadConfig, type ServerConfig } from './config.js';
 import { startHttpServer } from './http/server.js';
+import { observeResponses } from './http/request.js';
+import { ServerMetrics } from './metrics.js';
 import { log } from './log.js';
 import { InflightBudget } from './pool/budget.js';
 import { WorkerPool } from './pool/pool.js';
@@ -54,7 +56,9 @@ function openCredentials(dataDir: string): CredentialStore {
 async function serve(config: ServerConfig): Promise<void> {
   fs.mkdirSync(config.dataDir, { recursive: true });
   clearStaleLocks(config.dataDir);
+  let metrics: ServerMetrics | undefined;
   const pool = await WorkerPool.start({
+    onResult: (kind, result) => metrics?.observeResult(kind, result),
     threads: config.threads,
     maxQueuedTasks: config.maxQueuedTasks,
     // Groups end at 1 MiB or 256 parts so one group's decode stays a few ms (latency of its first part).
@@ -62,8 +66,10 @@ async function serve(config: ServerConfig): Promise<void> {
     workerData: { dataDir: config.dataDir, sync: config.sync, syncIntervalMs: config.syncIntervalMs, compactCheckMs: config.compactCheckMs, segmentBytes: config.segmentBytes, openTsdbMaxTags: config.openTsdbMaxTags, onenetTimeZone: config.onenetTimeZone },
   });
   const budget = new InflightBudget(config.maxInflightBytes);
+  metrics = new ServerMetrics({ queuedTasks: () => pool.queuedTasks, inflightBytes: () => budget.inUseBytes, inflightLimitBytes: budget.limitBytes, dataDir: config.dataDir });
+  observeResponses((path, status, seconds) => metrics?.observeResponse(path, status, seconds));
   const credentials = openCredentials(config.dataDir);
-  const http = await startHttpServer({ config, pool, budget, credentials, healthy: () => true }, config.host, config.httpPort);
+  const http = await startHttpServer({ config, pool, budget, credentials, metrics, healthy: () => true }, config.host, config.httpPort);
   const line = await startLineServer({ host: config.host, port: config.telnetPort, httpPort: http.port, pool, budget, throttleAfterMs: config.lineThrottleMs });
   // OneNET firmware (HTTP/1.0, stray CRLFs) on its own port, relayed to the HTTP port: off unless --onenet-port.
   const firmware = config.onenetPort >= 0 ? await startOneNetFirmwarePort({ host: config.host, port: config.onenetPort, httpPort: http.port }) : undefined;

@@ -52,6 +52,15 @@ export function readHead(req: HttpRequest): RequestHead {
   return { method: req.getCaseSensitiveMethod().toUpperCase(), url: req.getUrl(), query: req.getQuery() ?? '', headers };
 }
 
+/** Told of every answer written (the server's metrics, src/metrics.ts): path, status, seconds since the head. */
+export type ResponseObserver = (path: string, status: number, seconds: number) => void;
+let responseObserver: ResponseObserver | undefined;
+
+/** Installs the one observer of answers (main thread; the server's metrics). */
+export function observeResponses(observer: ResponseObserver | undefined): void {
+  responseObserver = observer;
+}
+
 /**
  * One HTTP exchange: a uWS response plus the state that keeps its use safe. Create it first thing
  * in a route handler (it registers onAborted); after `aborted` or `ended`, every write is a no-op.
@@ -60,6 +69,8 @@ export class HttpExchange {
   aborted = false;
   ended = false;
   private onAbort: (() => void) | undefined;
+  /** performance.now() when the exchange began (the head was read). */
+  private readonly startedAtMs = performance.now();
 
   constructor(
     readonly res: HttpResponse,
@@ -96,6 +107,7 @@ export class HttpExchange {
       if (out.status === 204 || out.status === 304) res.endWithoutBody();
       else res.end(empty ? '' : body);
     });
+    responseObserver?.(this.head.url, out.status, (performance.now() - this.startedAtMs) / 1000);
   }
 
   /** Closes the connection without a response (used only when a reply is impossible). */
@@ -119,9 +131,19 @@ export interface ReceivedBody {
 }
 
 /**
- * Reads the whole request body. With a Content-Length the buffer is allocated once at that size
- * (and refused up front when over the limit or the budget); chunked bodies grow by doubling, so
- * each byte is copied once from the uWS chunk plus amortised O(1) times on growth.
+ * A body reserves (and allocates) this much before its bytes arrive; past it, it grows by
+ * doubling as bytes arrive, never on the declared Content-Length alone: a client that sends a
+ * head declaring 64 MB and then stalls holds 16 KiB of the in-flight budget, not 64 MB, until
+ * uWS's idle timeout closes it (a handful of such clients used to fill the budget and turn every
+ * other request into a 503; test/reliability/hostile-connections.test.ts).
+ */
+const FIRST_BODY_BYTES = 16 * 1024;
+
+/**
+ * Reads the whole request body. A declared Content-Length over the limit is refused up front;
+ * otherwise the buffer starts at FIRST_BODY_BYTES (or the declared length, if smaller) and grows
+ * by doubling up to the declared length (or the limit), reserving each growth before it
+ * allocates, so each byte is copied once from the uWS chunk plus amortised O(1) times on growth.
  * Resolves with the body; rejects with ServiceError BodyTooLarge / Busy (the caller answers and
  * the connection may still be receiving — uWS discards the rest when the response ends), or with
  * `undefined` reason when the client aborted (nothing to answer).
@@ -136,12 +158,14 @@ export function receiveBody(x: HttpExchange, limits: BodyLimits): Promise<Receiv
       reject(new ServiceError(ServiceErrorCode.BodyTooLarge, `Request body of ${expected} bytes exceeds the limit of ${limits.maxBodyBytes} bytes`));
       return;
     }
-    let reserved = Math.min(expected ?? 64 * 1024, limits.maxBodyBytes);
+    /** The body never grows past this. */
+    const capBytes = expected ?? limits.maxBodyBytes;
+    let reserved = Math.min(capBytes, FIRST_BODY_BYTES);
     if (!limits.budget.tryReserve(reserved)) {
       reject(new ServiceError(ServiceErrorCode.Busy, 'Too many bytes in flight; retry later'));
       return;
     }
-    let buffer = new ArrayBuffer(Math.max(Math.min(expected ?? 64 * 1024, limits.maxBodyBytes), 1));
+    let buffer = new ArrayBuffer(Math.max(reserved, 1));
     let view = new Uint8Array(buffer);
     let length = 0;
     let failed = false;
@@ -162,7 +186,7 @@ export function receiveBody(x: HttpExchange, limits: BodyLimits): Promise<Receiv
         return;
       }
       if (needed > view.length) {
-        const size = Math.min(Math.max(needed, view.length * 2), limits.maxBodyBytes);
+        const size = Math.max(needed, Math.min(view.length * 2, capBytes));
         const extra = size - reserved;
         if (extra > 0 && !limits.budget.tryReserve(extra)) {
           failed = true;

@@ -5,6 +5,7 @@ import type { CredentialStore } from '../auth/index.js';
 import type { ServerConfig } from '../config.js';
 import type { InflightBudget } from '../pool/budget.js';
 import type { WorkerPool } from '../pool/pool.js';
+import type { ServerMetrics } from '../metrics.js';
 import { HttpExchange, readHead } from './request.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerCaveRoutes } from './routes/cave.js';
@@ -22,6 +23,8 @@ export interface ServerContext {
    * (lookups are one SHA-256 and a map probe). Fails closed while the store is damaged.
    */
   readonly credentials: CredentialStore;
+  /** The server's own metrics, served at GET /metrics (src/metrics.ts); absent in embedded uses. */
+  readonly metrics?: ServerMetrics;
   /** False once a worker reported a storage failure it cannot recover from. */
   healthy(): boolean;
 }

@@ -16,6 +16,8 @@ export interface PoolOptions {
   readonly startTimeoutMs?: number;
   /** Grouping of small ingest requests while every worker is busy (src/pool/coalescer.ts); default: off. */
   readonly coalescing?: CoalescerLimits;
+  /** Told of every task's result (the server's metrics count stored points from it). */
+  readonly onResult?: (kind: WorkerTask['kind'], result: WorkerResult) => void;
 }
 
 let channelCounter = 0;
@@ -115,8 +117,10 @@ export class WorkerPool {
     // A small ingest request joins the pending group, which goes to a worker at the end of this
     // event-loop turn if one is free (so the requests uWS delivered in one poll travel together),
     // else as soon as one frees up (so a busy pool gathers bigger groups).
+    const onResult = this.options.onResult;
     if (this.coalescer.accepts(task)) {
       const answer = this.coalescer.add(task);
+      if (onResult) void answer.then((result) => onResult(task.kind, result), () => undefined);
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(this.flushIfFree);
@@ -126,7 +130,9 @@ export class WorkerPool {
     if (this.piscina.queueSize >= this.options.maxQueuedTasks) {
       throw new ServiceError(ServiceErrorCode.Busy, 'Too many requests queued; retry later');
     }
-    return (await this.dispatch(task, transfer)) as WorkerResult;
+    const result = (await this.dispatch(task, transfer)) as WorkerResult;
+    onResult?.(task.kind, result);
+    return result;
   }
 
   /** Hands a task to piscina (also the coalescer's groups, which were accepted before any shutdown). */

@@ -25,6 +25,7 @@ import { parseCaveHost } from '../../protocols/cave/host.js';
 import { contentEncoding, runTask } from '../body-route.js';
 import { HttpExchange, readHead, receiveBody } from '../request.js';
 import type { ServerContext } from '../server.js';
+import type { ServerMetrics } from '../../metrics.js';
 
 type Handler = (res: HttpResponse, req: HttpRequest) => void;
 type ReadKind = CaveReadTask['kind'];
@@ -120,6 +121,7 @@ function hostShortcut(ctx: ServerContext, path: '/metrics' | '/metric-names'): H
   return (res, req) => {
     const x = new HttpExchange(res, readHead(req));
     const method = x.head.method;
+    if (path === '/metrics' && method === 'GET' && ctx.metrics && wantsExposition(x.head.headers)) return serveExposition(ctx.metrics, x);
     const servesMethod = method === 'GET' || (path === '/metrics' && method === 'POST');
     if (!servesMethod) return x.respond(caveNotFound());
     const host = parseCaveHost(x.head.headers.get('host'));
@@ -127,6 +129,25 @@ function hostShortcut(ctx: ServerContext, path: '/metrics' | '/metric-names'): H
     if (method === 'POST') return publish(ctx, x, host.tenant);
     return read(ctx, x, host.tenant, path === '/metrics' ? 'cave.metrics' : 'cave.metric-names');
   };
+}
+
+/**
+ * `GET /metrics` is also Prometheus' scrape path (the server's own metrics, src/metrics.ts). A
+ * scrape is told from a CAVE read by its Host — one that names no CAVE tenant (an IP address,
+ * `localhost`, a one- or two-label name) — or by an Accept header asking for the exposition
+ * format, as Prometheus sends; everything else stays CAVE's.
+ */
+function wantsExposition(headers: ReadonlyMap<string, string>): boolean {
+  const accept = headers.get('accept') ?? '';
+  if (/openmetrics-text|text\/plain;\s*version=0\.0\.4/i.test(accept)) return true;
+  return 'error' in parseCaveHost(headers.get('host'));
+}
+
+function serveExposition(metrics: ServerMetrics, x: HttpExchange): void {
+  metrics.exposition().then(
+    ({ contentType, body }) => x.respond({ status: 200, headers: [['Content-Type', contentType]], body }),
+    (err: unknown) => x.respond({ status: 500, headers: [['Content-Type', 'text/plain; charset=utf-8']], body: `metrics unavailable: ${(err as Error).message}` }),
+  );
 }
 
 /** A URL path segment as Play passes it to the controller (percent-decoded); undefined when malformed. */

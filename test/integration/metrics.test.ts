@@ -1,0 +1,64 @@
+// GET /metrics: the server's own metrics in Prometheus text format after a known workload, and
+// the CAVE Host shortcut left to CAVE.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request, startServer, type RunningServer } from '../helpers/server.js';
+
+/** The value of one sample line (`name{labels} value`), or undefined. */
+function sample(text: string, name: string, labels = ''): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+describe('GET /metrics', () => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  it('counts requests, latency and stored points per API, and shows the queue, budget and segments', async () => {
+    const kairos = JSON.stringify([{ name: 'm.k', tags: { h: 'a' }, datapoints: [[1_700_000_000_000, 1], [1_700_000_001_000, 2], [1_700_000_002_000, 3]] }]);
+    expect((await request(server.http, { method: 'POST', path: '/api/v1/datapoints', body: kairos })).status).toBe(204);
+    const tsdb = JSON.stringify([
+      { metric: 'm.o', timestamp: 1_700_000_000, value: 1, tags: { h: 'a' } },
+      { metric: 'm.o', timestamp: 1_700_000_001, value: 'x', tags: { h: 'a' } },
+    ]);
+    expect((await request(server.http, { method: 'POST', path: '/api/put?details', body: tsdb })).status).toBe(400);
+    expect((await request(server.http, { method: 'POST', path: '/api/put', body: '[' })).status).toBe(400);
+
+    const res = await request(server.http, { path: '/metrics', headers: { host: `127.0.0.1:${server.http}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = res.text();
+    expect(sample(text, 'strata_points_stored_total', '{api="kairosdb"}')).toBe(3);
+    expect(sample(text, 'strata_points_stored_total', '{api="opentsdb"}')).toBe(1);
+    expect(sample(text, 'strata_http_requests_total', '{api="kairosdb",status="204"}')).toBe(1);
+    expect(sample(text, 'strata_http_requests_total', '{api="opentsdb",status="400"}')).toBe(2);
+    expect(sample(text, 'strata_http_request_duration_seconds_count', '{api="opentsdb"}')).toBe(2);
+    expect(sample(text, 'strata_worker_queue_tasks')).toBe(0);
+    expect(sample(text, 'strata_inflight_body_bytes')).toBe(0);
+    expect(sample(text, 'strata_inflight_body_limit_bytes')).toBeGreaterThan(0);
+    expect(sample(text, 'strata_shards')).toBe(2);
+    expect(sample(text, 'strata_segments', '{shard="0"}')).toBeGreaterThanOrEqual(1);
+    expect(sample(text, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+    // Every line is a comment or `name{labels} number` (Prometheus' text format 0.0.4).
+    for (const line of text.split('\n')) if (line !== '' && !line.startsWith('#')) expect(line).toMatch(/^[a-z_:][a-z0-9_:]*(\{[^}]*\})? -?[0-9.e+-]+|NaN|\+Inf$/i);
+
+    // The scrape itself is counted on the next one.
+    const again = (await request(server.http, { path: '/metrics', headers: { host: 'localhost' } })).text();
+    expect(sample(again, 'strata_http_requests_total', '{api="metrics",status="200"}')).toBe(1);
+  });
+
+  it('leaves GET /metrics with a CAVE tenant Host to CAVE, unless Prometheus asks for its format', async () => {
+    const cave = await request(server.http, { path: '/metrics', headers: { host: 'gilt.cave.example.com' } });
+    expect(cave.status).toBe(401); // CAVE: the tenant's read needs a token
+    const scrape = await request(server.http, {
+      path: '/metrics',
+      headers: { host: 'gilt.cave.example.com', accept: 'application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1' },
+    });
+    expect(scrape.status).toBe(200);
+    expect(scrape.text()).toContain('strata_http_requests_total');
+  });
+});
