@@ -3,7 +3,7 @@
 // (`ShardWriter`, one per shard, any thread). Layout: docs/format/README.md.
 import * as path from 'node:path';
 import { Catalog, type SeriesMatcher } from './catalog/catalog.js';
-import { EngineError, EngineErrorCode } from './errors.js';
+import { EngineError, EngineErrorCode, fromSystemError } from './errors.js';
 import { NodeFileSystem, type FileSystem } from './io/fs.js';
 import { ShardReader } from './segment/reader.js';
 import { BLOCK_RANK_SHARD_FACTOR, PointAccumulator, type SeriesPoints } from './segment/scan.js';
@@ -95,15 +95,20 @@ export class Engine {
   /** Picks up new shards, segments, blocks and tombstones written since the last call. */
   refresh(): void {
     this.assertOpen();
-    for (const shardId of this.shardIds()) {
-      let reader = this.readers.get(shardId);
-      if (!reader) {
-        reader = new ShardReader(this.fs, this.shardDirectory(shardId), shardId, this.catalog);
-        this.readers.set(shardId, reader);
+    try {
+      for (const shardId of this.shardIds()) {
+        let reader = this.readers.get(shardId);
+        if (!reader) {
+          reader = new ShardReader(this.fs, this.shardDirectory(shardId), shardId, this.catalog);
+          this.readers.set(shardId, reader);
+        }
+        reader.refresh();
       }
-      reader.refresh();
+      this.tombstoneLog.reload();
+    } catch (err) {
+      // ENOENT stays raw: scan() restarts on it (a segment retired under it).
+      throw (err as NodeJS.ErrnoException).code === 'ENOENT' ? err : readFailure(err);
     }
-    this.tombstoneLog.reload();
   }
 
   /** Registers series a writer reported as new (AppendReceipt.newSeries). */
@@ -134,7 +139,7 @@ export class Engine {
       try {
         return this.scanOnce(ids, startMs, endMs);
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= SCAN_ATTEMPTS) throw err;
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= SCAN_ATTEMPTS) throw readFailure(err);
       }
     }
   }
@@ -249,6 +254,15 @@ export class Engine {
   private assertOpen(): void {
     if (this.closed) throw new EngineError(EngineErrorCode.Closed, 'engine is closed', false);
   }
+}
+
+/**
+ * A failed read (EIO and the like: a system error, from the fs facade) as a typed STRATA_IO
+ * EngineError, as docs/errors.md promises; anything else (engine errors, bugs) passes unchanged.
+ */
+function readFailure(err: unknown): unknown {
+  if (err instanceof EngineError || typeof (err as NodeJS.ErrnoException | undefined)?.syscall !== 'string') return err;
+  return fromSystemError(err, 'reading segments');
 }
 
 function hiddenByTombstone(tombs: readonly Tombstone[], t: number, writtenAtMs: number): boolean {

@@ -71,6 +71,8 @@ const PREALLOCATE_CHUNK_BYTES = 1 << 20;
 export const QUARANTINE_DIR = 'quarantine';
 /** `<shard>/LOCK` holds "<pid> <threadId>" of the writer that owns the shard. */
 export const LOCK_FILE = 'LOCK';
+/** A LOCK marked free in place (pid 0 is never alive): claimed without allocating a block. */
+const FREE_LOCK = '0 0\n';
 
 interface ActiveSegment {
   readonly index: SegmentIndex;
@@ -134,6 +136,8 @@ export class ShardWriter {
   private lastWrittenAtMs = -Infinity;
   private syncTimer: NodeJS.Timeout | undefined;
   private pendingCommit: PendingCommit | undefined;
+  /** Segments whose fsync failed at recovery (see durable()). */
+  private readonly unsyncedAtRecovery = new Set<string>();
   private closed = false;
 
   private constructor(
@@ -161,7 +165,9 @@ export class ShardWriter {
     if (!fsys.exists(lockPath)) return false;
     const [pidText] = new TextDecoder().decode(readWholeFile(fsys, lockPath)).split(' ');
     if (Number(pidText) !== process.pid) return false;
-    fsys.unlink(lockPath);
+    // Marked free in place rather than unlinked, so that re-claiming it needs no new disk block
+    // (a server restarted on a full disk must still start and serve reads).
+    overwriteInPlace(fsys, lockPath, new TextEncoder().encode(FREE_LOCK));
     return true;
   }
 
@@ -206,14 +212,23 @@ export class ShardWriter {
     fsys.mkdirp(this.dir);
     const lockPath = path.join(this.dir, LOCK_FILE);
     const mine = new TextEncoder().encode(`${process.pid} ${threadId}\n`);
-    if (fsys.exists(lockPath)) {
-      const [pidText] = new TextDecoder().decode(readWholeFile(fsys, lockPath)).split(' ');
-      const pid = Number(pidText);
-      if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
-        throw new EngineError(EngineErrorCode.ShardBusy, `shard ${this.dir} is owned by process ${pid}`, true);
+    try {
+      if (fsys.exists(lockPath)) {
+        const [pidText] = new TextDecoder().decode(readWholeFile(fsys, lockPath)).split(' ');
+        const pid = Number(pidText);
+        if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+          throw new EngineError(EngineErrorCode.ShardBusy, `shard ${this.dir} is owned by process ${pid}`, true);
+        }
+        // Taken over in place: a stale lock (a killed process) already holds a disk block, so a
+        // restart on a full disk can claim the shard and serve reads; writeFileAtomic would need a
+        // new one for its temporary file. A torn overwrite reads as a dead pid and is taken over.
+        overwriteInPlace(fsys, lockPath, mine);
+      } else {
+        writeFileAtomic(fsys, lockPath, mine);
       }
+    } catch (err) {
+      throw err instanceof EngineError ? err : fromSystemError(err, `claiming shard ${this.dir}`);
     }
-    writeFileAtomic(fsys, lockPath, mine);
   }
 
   private release(): void {
@@ -282,7 +297,7 @@ export class ShardWriter {
       return undefined;
     }
     const { index, stop } = opened;
-    if (!stop) return index;
+    if (!stop) return this.durable(index);
     if (index.header.kind === SegmentKind.Compacted) {
       // Compacted segments are written whole and sealed before they are renamed into place;
       // one without a valid footer was damaged after the fact.
@@ -294,7 +309,7 @@ export class ShardWriter {
         this.quarantine(filePath, stop.offset, 'non-zero bytes after the last block', 'copy');
         this.zeroTail(filePath, stop.offset);
       }
-      return index;
+      return this.durable(index);
     }
     // Damage. If nothing valid follows, it is a torn tail from an interrupted append: cut it.
     // If whole blocks follow, the segment was corrupted in place: keep a copy for inspection,
@@ -313,6 +328,32 @@ export class ShardWriter {
       });
     }
     this.zeroTail(filePath, stop.offset);
+    return this.durable(index);
+  }
+
+  /**
+   * fsyncs a kept ingest segment before anything new is appended after it. A killed process
+   * leaves blocks in the page cache that were never synced (appends whose msync had not run, a
+   * seal whose fsync had not); recovery shows them, and the next msync covers only what is
+   * appended after them (it starts at the recovered end). Without this, a power loss could lose
+   * those pages and so stop every later walk there, taking acknowledged blocks after them along
+   * (test/reliability/power-loss.test.ts). Compacted segments were fsynced before being renamed.
+   */
+  private durable(index: SegmentIndex): SegmentIndex {
+    if (index.header.kind !== SegmentKind.Ingest) return index;
+    try {
+      const fd = this.fs.open(index.path, 'r+');
+      try {
+        this.fs.fsync(fd);
+      } finally {
+        this.fs.close(fd);
+      }
+    } catch (err) {
+      // Not fatal (reads must still be served); if it is the active segment, its first msync
+      // covers it from the header instead (mapExisting).
+      this.unsyncedAtRecovery.add(index.path);
+      this.log({ level: 'warn', event: 'segment.recovery_sync_failed', file: index.path, error: String(err) });
+    }
     return index;
   }
 
@@ -425,7 +466,8 @@ export class ShardWriter {
       if (id >= refOf.length) refOf = grownRefs(refOf, id + 1);
       refOf[id] = ref;
     });
-    return { index, fd, mapping, capacityBytes, refOf, syncedUpTo: index.endOffset };
+    const syncedUpTo = this.unsyncedAtRecovery.has(index.path) ? SEGMENT_HEADER_BYTES : index.endOffset;
+    return { index, fd, mapping, capacityBytes, refOf, syncedUpTo };
   }
 
   // ---------------------------------------------------------------- segments
@@ -1016,6 +1058,21 @@ function sortRunByTimestamp(order: Uint32Array, start: number, end: number, ts: 
       k--;
     }
     order[k + 1] = v;
+  }
+}
+
+/**
+ * Rewrites a small existing file in place (no temporary file, so no new disk block: this works
+ * on a full disk), cut to the new length and fsynced. Not atomic; for the LOCK file only.
+ */
+function overwriteInPlace(fsys: FileSystem, filePath: string, bytes: Uint8Array): void {
+  const fd = fsys.open(filePath, 'r+');
+  try {
+    fsys.pwrite(fd, bytes, 0);
+    fsys.ftruncate(fd, bytes.length);
+    fsys.fsync(fd);
+  } finally {
+    fsys.close(fd);
   }
 }
 
