@@ -115,9 +115,12 @@ export const HELP = `strata — time-series ingestion and storage (KairosDB, Ope
 Usage: strata [serve] [options]
        strata cave|onenet|auth <command> …   credentials: organizations, teams, tokens, products,
                                              devices, API keys (strata cave --help, strata onenet --help)
+       strata inspect|export|import …        data tools: what is on disk (--verify), points out and in
+                                             as KairosDB JSON or OpenTSDB lines (strata inspect --help, …)
 
 ${OPTIONS.map((o) => `  --${`${o.flag} ${o.kind === 'int' ? 'N' : o.kind === 'sync' ? 'POLICY' : 'VALUE'}`.padEnd(28)}${o.help} (env ${envName(o.flag)})`).join('\n')}
   --config FILE                 JSON file with any of the options above, by flag name or camelCase
+  --print-config                print the effective value of every option and its source, then exit
   --help                        this text
 
 Sources, later wins: defaults, --config file, environment, flags. On start-up one JSON line
@@ -127,7 +130,25 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-export type ConfigResult = { readonly help: true } | { readonly help: false; readonly config: ServerConfig };
+/** Where an option's effective value came from (later wins). */
+export type ConfigSource = 'default' | 'file' | 'env' | 'flag';
+
+export type ConfigResult =
+  | { readonly help: true }
+  | {
+      readonly help: false;
+      readonly config: ServerConfig;
+      /** The source of each option's value. */
+      readonly sources: Readonly<Record<keyof ServerConfig, ConfigSource>>;
+      /** --print-config: show the effective values and exit instead of serving. */
+      readonly printConfig: boolean;
+    };
+
+/** The effective configuration as `--flag value  (source)` lines, one per option (strata serve --print-config). */
+export function describeConfig(config: ServerConfig, sources: Readonly<Record<keyof ServerConfig, ConfigSource>>): string {
+  const width = Math.max(...OPTIONS.map((o) => o.flag.length + String(config[o.key]).length + 4));
+  return OPTIONS.map((o) => `${`--${o.flag} ${String(config[o.key])}`.padEnd(width)}  (${sources[o.key]}, env ${envName(o.flag)})`).join('\n');
+}
 
 /**
  * Resolves the configuration. Throws ConfigError with a one-line, user-facing message on an
@@ -139,7 +160,7 @@ export function loadConfig(
   cwd: string,
   readFile: (file: string) => string,
 ): ConfigResult {
-  const flagOptions: Record<string, { type: 'string' | 'boolean' }> = { config: { type: 'string' }, help: { type: 'boolean' } };
+  const flagOptions: Record<string, { type: 'string' | 'boolean' }> = { config: { type: 'string' }, help: { type: 'boolean' }, 'print-config': { type: 'boolean' } };
   for (const o of OPTIONS) flagOptions[o.flag] = { type: 'string' };
   let values: Record<string, string | boolean | undefined>;
   try {
@@ -150,6 +171,7 @@ export function loadConfig(
   if (values['help'] === true) return { help: true };
 
   const config: Record<string, unknown> = { ...defaultConfig(cwd) };
+  const sources = Object.fromEntries(OPTIONS.map((o) => [o.key, 'default'])) as Record<keyof ServerConfig, ConfigSource>;
   const configFile = typeof values['config'] === 'string' ? values['config'] : env['STRATA_CONFIG'];
   if (configFile !== undefined) {
     let parsed: unknown;
@@ -165,15 +187,22 @@ export function loadConfig(
       const spec = OPTIONS.find((o) => o.flag === name || o.key === name);
       if (!spec) throw new ConfigError(`config file ${configFile}: unknown option "${name}"`);
       config[spec.key] = coerce(spec, raw, `config file ${configFile}`, path.dirname(path.resolve(cwd, configFile)));
+      sources[spec.key] = 'file';
     }
   }
   for (const spec of OPTIONS) {
     const raw = env[envName(spec.flag)];
-    if (raw !== undefined && raw !== '') config[spec.key] = coerce(spec, raw, envName(spec.flag), cwd);
+    if (raw !== undefined && raw !== '') {
+      config[spec.key] = coerce(spec, raw, envName(spec.flag), cwd);
+      sources[spec.key] = 'env';
+    }
   }
   for (const spec of OPTIONS) {
     const raw = values[spec.flag];
-    if (typeof raw === 'string') config[spec.key] = coerce(spec, raw, `--${spec.flag}`, cwd);
+    if (typeof raw === 'string') {
+      config[spec.key] = coerce(spec, raw, `--${spec.flag}`, cwd);
+      sources[spec.key] = 'flag';
+    }
   }
   const result = config as unknown as ServerConfig;
   if (result.threads < 1) throw new ConfigError('threads must be at least 1');
@@ -183,7 +212,7 @@ export function loadConfig(
   }
   if (result.caveMaxBodyBytes < 1) throw new ConfigError('cave-max-body-bytes must be at least 1');
   if (result.httpPort > 65535 || result.telnetPort > 65535 || result.onenetPort > 65535) throw new ConfigError('ports must be 0..65535');
-  return { help: false, config: result };
+  return { help: false, config: result, sources, printConfig: values['print-config'] === true };
 }
 
 function coerce(spec: OptionSpec, raw: unknown, source: string, baseDir: string): unknown {

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { SHARDS_DIR, ShardWriter } from '../engine/index.js';
 import { CredentialStore } from './auth/index.js';
 import { isCommand, runCommand } from './cli/cli.js';
-import { ConfigError, HELP, loadConfig, type ServerConfig } from './config.js';
+import { ConfigError, HELP, describeConfig, loadConfig, type ServerConfig } from './config.js';
 import { startHttpServer } from './http/server.js';
 import { observeResponses } from './http/request.js';
 import { ServerMetrics } from './metrics.js';
@@ -114,6 +114,10 @@ async function main(): Promise<void> {
   }
   if (result.help) {
     process.stdout.write(`${HELP}\n`);
+    return;
+  }
+  if (result.printConfig) {
+    process.stdout.write(`${describeConfig(result.config, result.sources)}\n`);
     return;
   }
   await serve(result.config);

@@ -1,6 +1,6 @@
 // Option resolution: defaults < config file < environment < flags, and clear errors.
 import { describe, expect, it } from 'vitest';
-import { ConfigError, HELP, loadConfig } from '../src/config.js';
+import { ConfigError, HELP, describeConfig, loadConfig } from '../src/config.js';
 
 const noFile = (f: string): string => {
   throw new Error(`ENOENT: ${f}`);
@@ -23,6 +23,16 @@ describe('loadConfig', () => {
     expect(r.config.telnetPort).toBe(3);
     expect(r.config.sync).toBe('never');
     expect(r.config.dataDir).toBe('/etc/d'); // relative to the config file
+    // --print-config names each value's source.
+    expect(r.sources).toMatchObject({ httpPort: 'env', telnetPort: 'flag', sync: 'file', dataDir: 'file', syncIntervalMs: 'default' });
+    expect(r.printConfig).toBe(false);
+    const printed = loadConfig(['--print-config', '--threads', '3'], {}, '/srv', noFile);
+    if (printed.help) throw new Error('help');
+    expect(printed.printConfig).toBe(true);
+    const lines = describeConfig(printed.config, printed.sources).split('\n');
+    expect(lines.find((l) => l.startsWith('--threads 3 '))).toMatch(/\(flag, env STRATA_THREADS\)$/);
+    expect(lines.find((l) => l.startsWith('--data-dir /srv/data '))).toMatch(/\(default, env STRATA_DATA_DIR\)$/);
+    expect(HELP).toContain('--print-config');
   });
 
   it('takes every flag the issue names', () => {
