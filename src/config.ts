@@ -48,6 +48,8 @@ export interface ServerConfig {
    * is busy are grouped into one task and one append (src/pool/coalescer.ts); 0 = never group.
    */
   readonly coalesceMaxBodyBytes: number;
+  /** Every this many ms the server stores its own metrics as `strata.*` series (src/self-report.ts); 0 = never. */
+  readonly selfReportIntervalMs: number;
 }
 
 interface OptionSpec {
@@ -78,6 +80,7 @@ const OPTIONS: readonly OptionSpec[] = [
   { key: 'onenetMaxBinaryBytes', flag: 'onenet-max-binary-bytes', kind: 'int', help: 'OneNET: largest POST /bindata body' },
   { key: 'onenetPort', flag: 'onenet-port', kind: 'int', help: 'OneNET firmware port, HTTP/1.0-tolerant (default off)' },
   { key: 'caveMaxBodyBytes', flag: 'cave-max-body-bytes', kind: 'int', help: 'largest CAVE publish body (413 above)' },
+  { key: 'selfReportIntervalMs', flag: 'self-report-interval-ms', kind: 'int', help: 'store the server\'s own metrics as strata.* series every N ms (0 = never)' },
   { key: 'coalesceMaxBodyBytes', flag: 'coalesce-max-body-bytes', kind: 'int', help: 'ingest bodies up to N bytes are grouped while workers are busy (0 = never)' },
 ];
 
@@ -103,6 +106,7 @@ export function defaultConfig(cwd: string): ServerConfig {
     onenetPort: -1,
     caveMaxBodyBytes: 102400,
     coalesceMaxBodyBytes: 64 * 1024,
+    selfReportIntervalMs: 60_000,
   };
 }
 

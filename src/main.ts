@@ -14,6 +14,7 @@ import { ConfigError, HELP, describeConfig, loadConfig, type ServerConfig } from
 import { startHttpServer } from './http/server.js';
 import { observeResponses } from './http/request.js';
 import { ServerMetrics } from './metrics.js';
+import { startSelfReport } from './self-report.js';
 import { log } from './log.js';
 import { InflightBudget } from './pool/budget.js';
 import { WorkerPool } from './pool/pool.js';
@@ -58,7 +59,7 @@ async function serve(config: ServerConfig): Promise<void> {
   clearStaleLocks(config.dataDir);
   let metrics: ServerMetrics | undefined;
   const pool = await WorkerPool.start({
-    onResult: (kind, result) => metrics?.observeResult(kind, result),
+    onResult: (task, result) => metrics?.observeResult(task, result),
     threads: config.threads,
     maxQueuedTasks: config.maxQueuedTasks,
     // Groups end at 1 MiB or 256 parts so one group's decode stays a few ms (latency of its first part).
@@ -70,6 +71,7 @@ async function serve(config: ServerConfig): Promise<void> {
   observeResponses((path, status, seconds) => metrics?.observeResponse(path, status, seconds));
   const credentials = openCredentials(config.dataDir);
   const http = await startHttpServer({ config, pool, budget, credentials, metrics, healthy: () => true }, config.host, config.httpPort);
+  const selfReport = startSelfReport({ intervalMs: config.selfReportIntervalMs, metrics, pool, maxInflatedBytes: config.maxInflatedBytes });
   const line = await startLineServer({ host: config.host, port: config.telnetPort, httpPort: http.port, pool, budget, throttleAfterMs: config.lineThrottleMs });
   // OneNET firmware (HTTP/1.0, stray CRLFs) on its own port, relayed to the HTTP port: off unless --onenet-port.
   const firmware = config.onenetPort >= 0 ? await startOneNetFirmwarePort({ host: config.host, port: config.onenetPort, httpPort: http.port }) : undefined;
@@ -81,6 +83,7 @@ async function serve(config: ServerConfig): Promise<void> {
     if (stopping) return;
     stopping = true;
     log({ event: 'server.stopping', signal });
+    selfReport.stop();
     http.stopListening();
     await line.stopListening().catch(() => undefined);
     await line.closeAll(10_000);

@@ -91,9 +91,9 @@ export class ServerMetrics {
   }
 
   /** A worker result: its stored points (`points`, present on ingest answers) count for the task's API. */
-  observeResult(kind: string, result: { readonly points?: number } | undefined): void {
+  observeResult(task: { readonly kind: string; readonly internal?: boolean }, result: { readonly points?: number } | undefined): void {
     const points = result?.points;
-    if (points !== undefined && points > 0) this.points.inc({ api: apiOfTask(kind) }, points);
+    if (points !== undefined && points > 0 && task.internal !== true) this.points.inc({ api: apiOfTask(task.kind) }, points);
   }
 
   /** The exposition text and its Content-Type. */

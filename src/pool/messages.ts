@@ -23,6 +23,8 @@ export interface KairosIngestTask extends BodyTask {
   readonly kind: 'kairos.ingest';
   /** msync before answering (in addition to the server's sync policy). */
   readonly sync: boolean;
+  /** The server's own metrics, reported into its store (src/self-report.ts): not counted as client points. */
+  readonly internal?: boolean;
 }
 
 /** KairosDB query-shaped requests: the body (or ?query=) is a KairosDB query document. */

@@ -17,7 +17,7 @@ export interface PoolOptions {
   /** Grouping of small ingest requests while every worker is busy (src/pool/coalescer.ts); default: off. */
   readonly coalescing?: CoalescerLimits;
   /** Told of every task's result (the server's metrics count stored points from it). */
-  readonly onResult?: (kind: WorkerTask['kind'], result: WorkerResult) => void;
+  readonly onResult?: (task: WorkerTask, result: WorkerResult) => void;
 }
 
 let channelCounter = 0;
@@ -120,7 +120,7 @@ export class WorkerPool {
     const onResult = this.options.onResult;
     if (this.coalescer.accepts(task)) {
       const answer = this.coalescer.add(task);
-      if (onResult) void answer.then((result) => onResult(task.kind, result), () => undefined);
+      if (onResult) void answer.then((result) => onResult(task, result), () => undefined);
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(this.flushIfFree);
@@ -131,7 +131,7 @@ export class WorkerPool {
       throw new ServiceError(ServiceErrorCode.Busy, 'Too many requests queued; retry later');
     }
     const result = (await this.dispatch(task, transfer)) as WorkerResult;
-    onResult?.(task.kind, result);
+    onResult?.(task, result);
     return result;
   }
 

@@ -32,7 +32,8 @@ export async function startServer(options: { dataDir?: string; args?: readonly s
   const dataDir = options.dataDir ?? tempDir();
   const child = spawn(
     process.execPath,
-    [MAIN_JS, '--http-port', '0', '--telnet-port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--threads', '2', ...(options.args ?? [])],
+    // No self-reporting (strata.* series every minute) unless a test asks: tests count the series they wrote.
+    [MAIN_JS, '--http-port', '0', '--telnet-port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--threads', '2', '--self-report-interval-ms', '0', ...(options.args ?? [])],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } },
   );
   let err = '';

@@ -1,6 +1,8 @@
 // GET /metrics: the server's own metrics in Prometheus text format after a known workload, and
 // the CAVE Host shortcut left to CAVE.
+import * as os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reportBody, reportedName } from '../../src/self-report.js';
 import { request, startServer, type RunningServer } from '../helpers/server.js';
 
 /** The value of one sample line (`name{labels} value`), or undefined. */
@@ -60,5 +62,50 @@ describe('GET /metrics', () => {
     });
     expect(scrape.status).toBe(200);
     expect(scrape.text()).toContain('strata_http_requests_total');
+  });
+});
+
+describe('self-reporting (strata.* series, as KairosDB reports kairosdb.*)', () => {
+  it('names and shapes the report from the metrics', () => {
+    expect(reportedName('strata_points_stored_total')).toBe('strata.points_stored');
+    expect(reportedName('process_resident_memory_bytes')).toBe('strata.process_resident_memory_bytes');
+    const body = JSON.parse(
+      reportBody(
+        [
+          { name: 'strata_points_stored_total', type: 'counter', values: [{ value: 7, labels: { api: 'opentsdb' } }] },
+          { name: 'strata_http_request_duration_seconds', type: 'histogram', values: [{ value: 1, labels: {} }] },
+          { name: 'nodejs_gc_duration_seconds', type: 'gauge', values: [{ value: 1, labels: {} }] },
+          { name: 'strata_worker_queue_tasks', type: 'gauge', values: [{ value: Number.NaN, labels: {} }] },
+        ],
+        1_000,
+        'h1',
+      ),
+    ) as unknown;
+    expect(body).toEqual([{ name: 'strata.points_stored', tags: { host: 'h1', api: 'opentsdb' }, datapoints: [[1_000, 7]] }]);
+  });
+
+  it('stores the server\'s metrics in its own store every interval, without counting them as client points', async () => {
+    const server = await startServer({ args: ['--self-report-interval-ms', '200'] });
+    try {
+      const put = JSON.stringify({ metric: 'm.self', timestamp: 1_700_000_000, value: 5, tags: { h: 'a' } });
+      expect((await request(server.http, { method: 'POST', path: '/api/put', body: put })).status).toBe(204);
+      const query = JSON.stringify({ start_relative: { value: 1, unit: 'hours' }, metrics: [{ name: 'strata.points_stored', tags: { api: ['opentsdb'] } }] });
+      let values: [number, number][] = [];
+      for (let i = 0; i < 50 && values.length < 2; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        const res = await request(server.http, { method: 'POST', path: '/api/v1/datapoints/query', body: query });
+        expect(res.status).toBe(200);
+        const results = (res.json() as { queries: { results: { values: [number, number][]; tags: Record<string, string[]> }[] }[] }).queries[0]!.results;
+        values = results[0]?.values ?? [];
+        if (values.length > 0) expect(results[0]!.tags['host']).toEqual([os.hostname()]);
+      }
+      expect(values.length).toBeGreaterThanOrEqual(2);
+      // The running total stays 1: the reports themselves are not client points.
+      for (const [, v] of values) expect(v).toBe(1);
+      const names = (await request(server.http, { path: '/api/v1/metricnames?prefix=strata.' })).json() as { results: string[] };
+      expect(names.results).toEqual(expect.arrayContaining(['strata.http_requests', 'strata.inflight_body_bytes', 'strata.process_resident_memory_bytes']));
+    } finally {
+      await server.stop();
+    }
   });
 });
