@@ -95,7 +95,9 @@ export function defaultConfig(cwd: string): ServerConfig {
     syncIntervalMs: 1000,
     compactCheckMs: 30_000,
     maxBodyBytes: 64 * 1024 * 1024,
-    maxInflatedBytes: 256 * 1024 * 1024,
+    // Inflated bytes are not in the in-flight budget: this bounds what one compressed body can cost
+    // a worker (a 5,000-point batch is ~1.2 MB; docs/guarantees.md §4).
+    maxInflatedBytes: 64 * 1024 * 1024,
     maxInflightBytes: 256 * 1024 * 1024,
     maxQueuedTasks: 1024,
     segmentBytes: 64 * 1024 * 1024,

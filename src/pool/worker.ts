@@ -236,7 +236,7 @@ const SYNC_INFLATE_MAX_ENCODED_BYTES = 1024 * 1024;
 /**
  * The most one synchronous inflate may produce. zlib's one-call API collects its output and then
  * concatenates it (about twice this at the peak), and nothing in the in-flight budget counts
- * inflated bytes: with the cap at maxInflatedBytes (256 MB by default) a 260 KB gzip bomb took
+ * inflated bytes: with the cap at maxInflatedBytes (256 MB by default then; 64 MiB now) a 260 KB gzip bomb took
  * ~600 MB of RSS per worker (test/reliability/hostile-bodies.test.ts). Bodies that inflate past
  * it take the stream path (one 64 KiB piece at a time); ordinary bodies inflate 5-20x, far below.
  */
@@ -482,13 +482,15 @@ async function ingestGroup(task: IngestGroupTask): Promise<IngestGroupReply> {
 }
 
 let telnetDecoder: TelnetDecoder | undefined;
-function telnet(task: TelnetTask): WorkerResult {
+/** With --sync always the replies (a `version` answer is the line port's only acknowledgement) wait for the msync, as HTTP answers do. */
+async function telnet(task: TelnetTask): Promise<WorkerResult> {
   if (!telnetDecoder) {
     // The line port speaks OpenTSDB's put, rollup and version alongside KairosDB's putm and puts.
     telnetDecoder = createLinePortDecoder((batch) => append(batch, false), { maxTags: config.openTsdbMaxTags, build: strataBuildInfo(PACKAGE_VERSION) });
   }
   const out = telnetDecoder.decode(new Uint8Array(task.body, 0, task.bodyBytes));
   const tail = out.tail.slice();
+  await settleDurable();
   return { ok: true, replies: out.replies, tail: tail.buffer as ArrayBuffer, points: out.points, close: out.close };
 }
 
@@ -542,7 +544,7 @@ export default async function run(task: WorkerTask): Promise<WorkerResult | Inge
       case 'cave.metrics':
         return caveRead(task);
       case 'telnet':
-        return telnet(task);
+        return await telnet(task);
     }
   } catch (err) {
     // Appends that did land stay in the mapping; their msync outcome no longer decides an answer.
