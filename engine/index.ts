@@ -18,3 +18,8 @@ export { LATEST_CODECS_VERSION, codecsWriteVersion, setCodecsWriteVersion, type 
 export { EngineError, EngineErrorCode, CorruptionError } from './errors.js';
 export { NodeFileSystem, FaultyFileSystem, type FileSystem, type FaultRule } from './io/fs.js';
 export { ValueKind, type SeriesKey, type SeriesId, type Tags, type WriteBatch } from './types.js';
+// Read-only access to segment structure for offline tools (`strata inspect`): these open, walk and
+// decode segment files and never write or repair (docs/format/segment.md).
+export { openSegment, fileSource } from './segment/segment-file.js';
+export { decodeBlock } from './segment/block.js';
+export { SegmentKind, FOOTER_MAGIC, SEGMENT_HEADER_BYTES, TRAILER_BYTES, decodeBlockHeader, decodeFooterHeader, decodeSegmentHeader, decodeTrailer, parseSegmentFileName, verifyBlock } from './segment/format.js';

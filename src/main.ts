@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// CLI entry: `strata cave|onenet|auth …` runs a credential command (src/cli/). Anything else,
+// CLI entry: `strata cave|onenet|auth …` runs a credential command (src/cli/), `strata
+// inspect|export|import …` a data tool (src/cli/tools/). Anything else,
 // `strata [serve] [options]`, serves: resolves the configuration, starts the worker pool (each
 // worker claims and recovers one shard), the HTTP port and the line-protocol port, prints one
 // JSON "listening" line on stdout, and on SIGTERM/SIGINT stops accepting, finishes in-flight
@@ -10,6 +11,7 @@ import * as path from 'node:path';
 import { SHARDS_DIR, ShardWriter } from '../engine/index.js';
 import { CredentialStore } from './auth/index.js';
 import { isCommand, runCommand } from './cli/cli.js';
+import { isToolCommand, runTool } from './cli/tools/index.js';
 import { ConfigError, HELP, describeConfig, loadConfig, type ServerConfig } from './config.js';
 import { startHttpServer } from './http/server.js';
 import { observeResponses } from './http/request.js';
@@ -100,6 +102,11 @@ async function serve(config: ServerConfig): Promise<void> {
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const readFile = (f: string): string => fs.readFileSync(f, 'utf8');
+  if (isToolCommand(argv)) {
+    // strata inspect | export | import (src/cli/tools/): data tools, streamed, so asynchronous.
+    process.exitCode = await runTool(argv, { env: process.env, cwd: process.cwd(), stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, stderrIsTty: process.stderr.isTTY === true, readFile });
+    return;
+  }
   if (isCommand(argv)) {
     const write = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(text);
     process.exitCode = runCommand(argv, { env: process.env, cwd: process.cwd(), stdout: write(process.stdout), stderr: write(process.stderr), readFile });
