@@ -5,6 +5,8 @@
 //   2. Open loop at --fraction of that maximum (default 0.5), the same workload, against a fresh
 //      Strata and a fresh VictoriaMetrics (../shared/peers' startPeer), alternating, --reps times:
 //      latency from each request's due time (coordinated omission corrected: bench/load/client.ts).
+//      Each server is warmed up first with --warmup-points of the same series a year earlier
+//      (closed loop), so the measured phase sees known series and optimized code, not a start-up.
 //   3. Flood: open loop at --flood × the maximum (default 4) against Strata with
 //      --max-inflight-bytes --flood-budget-mib, sampling the server's anonymous RSS (RssAnon: the
 //      heap, bodies in flight, the catalog; not the mapped segment pages, which are page cache)
@@ -13,28 +15,12 @@
 //   npx tsc -p tsconfig.json && node dist/bench/latency.js --harness ../shared/peers --out latency.jsonl
 //
 // Each measurement is one `node dist/bench/load/load.js` process (its JSON line is kept in --out).
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { runLoadProcess, warmUp as warmUpServer, type LoadLine } from './load/process.js';
 import { spawnServer } from './load/server.js';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const LOAD_JS = path.resolve(here, 'load/load.js');
-
-interface LoadLine {
-  readonly result: {
-    readonly pointsPerS: number;
-    readonly non2xx: number;
-    readonly statusCounts: Record<string, number>;
-    readonly latencyMs: { readonly p50Ms: number; readonly p90Ms: number; readonly p99Ms: number; readonly p999Ms: number; readonly maxMs: number };
-  };
-  readonly cpu: { readonly serverS: number | null; readonly serverPeakRssBytes: number | null };
-  readonly verify?: { readonly ok: boolean };
-  readonly ok: boolean;
-  [key: string]: unknown;
-}
 
 const { values: a } = parseArgs({
   options: {
@@ -46,6 +32,7 @@ const { values: a } = parseArgs({
     flood: { type: 'string', default: '4' },
     'flood-budget-mib': { type: 'string', default: '64' },
     reps: { type: 'string', default: '3' },
+    'warmup-points': { type: 'string', default: '200000' },
     threads: { type: 'string', default: '2' },
     out: { type: 'string' },
   },
@@ -56,25 +43,7 @@ const reps = Number(a.reps);
 const threads = Number(a.threads);
 
 function runLoad(args: readonly string[], label: string): Promise<LoadLine> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [LOAD_JS, '--format', 'opentsdb', '--batch', String(batch), '--points', String(points), '--baseline-passes', '1', '--label', label, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('exit', () => {
-      const line = out.trim().split('\n').pop() ?? '';
-      try {
-        const parsed = JSON.parse(line) as LoadLine;
-        if (a.out !== undefined) fs.appendFileSync(a.out, `${line}\n`);
-        resolve(parsed);
-      } catch {
-        reject(new Error(`${label}: no result line\n${err.slice(-2000)}`));
-      }
-    });
-  });
+  return runLoadProcess(['--format', 'opentsdb', '--batch', String(batch), '--points', String(points), '--baseline-passes', '1', ...args], label, a.out);
 }
 
 /** Samples /proc/PID/status RssAnon every 50 ms until stopped; returns the peak in bytes. */
@@ -92,6 +61,10 @@ function sampleRssAnon(pid: number): () => number {
     clearInterval(timer);
     return peak;
   };
+}
+
+function warmUp(url: string, pid: number): Promise<void> {
+  return warmUpServer(url, pid, Number(a['warmup-points']));
 }
 
 function row(name: string, r: LoadLine, offered: number): string {
@@ -126,11 +99,20 @@ async function main(): Promise<void> {
   const rows: string[] = [];
   const p99: { strata: number[]; vm: number[] } = { strata: [], vm: [] };
   for (let rep = 0; rep < reps; rep++) {
-    const s = await runLoad(['--spawn', '--threads', String(threads), '--concurrency', a.concurrency!, '--rate', String(rate)], 'strata-open');
+    const strata = await spawnServer({ threads });
+    let s: LoadLine;
+    try {
+      const url = `http://127.0.0.1:${strata.http}/api/put`;
+      await warmUp(url, strata.pid);
+      s = await runLoad(['--url', url, '--server-pid', String(strata.pid), '--verify', 'none', '--concurrency', a.concurrency!, '--rate', String(rate)], 'strata-open');
+    } finally {
+      await strata.stop();
+    }
     p99.strata.push(s.result.latencyMs.p99Ms);
     rows.push(row('Strata', s, rate));
     const vm = await peers.startPeer('vm');
     try {
+      await warmUp(vm.url, vm.pid);
       const v = await runLoad(['--url', vm.url, '--server-pid', String(vm.pid), '--verify', 'none', '--concurrency', a.concurrency!, '--rate', String(rate)], 'vm-open');
       p99.vm.push(v.result.latencyMs.p99Ms);
       rows.push(row('VictoriaMetrics 1.79', v, rate));

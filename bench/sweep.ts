@@ -5,23 +5,14 @@
 // --charts (SVG, bench/charts.ts). `--from FILE` redraws the charts from an earlier --out.
 //
 //   npx tsc -p tsconfig.json && node dist/bench/sweep.js --out sweep.jsonl --charts docs/charts
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
 import { renderChart, type ChartSeries } from './charts.js';
+import { runLoadProcess, warmUp, type LoadLine } from './load/process.js';
+import { spawnServer } from './load/server.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const LOAD_JS = path.resolve(here, 'load/load.js');
-
-interface SweepLine {
-  readonly label: string;
-  readonly config: { readonly batch: number; readonly concurrency: number };
-  readonly result: { readonly pointsPerS: number; readonly latencyMs: { readonly p50Ms: number; readonly p99Ms: number; readonly p999Ms: number } };
-  readonly cpu: { readonly serverPointsPerCpuS: number | null };
-  readonly ok: boolean;
-}
+type SweepLine = LoadLine;
 
 const { values: a } = parseArgs({
   options: {
@@ -33,31 +24,16 @@ const { values: a } = parseArgs({
     out: { type: 'string', default: 'sweep.jsonl' },
     charts: { type: 'string', default: 'docs/charts' },
     from: { type: 'string' },
+    /** Closed-loop points/s at batch 5,000 to take the fractions of (default: measured here). */
+    max: { type: 'string' },
   },
 });
 const list = (s: string): number[] => s.split(',').filter(Boolean).map(Number);
 
-function runLoad(label: string, args: readonly string[]): Promise<SweepLine> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [LOAD_JS, '--spawn', '--threads', a.threads!, '--format', 'opentsdb', '--baseline-passes', '1', '--label', label, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('exit', () => {
-      const line = out.trim().split('\n').pop() ?? '';
-      try {
-        const parsed = JSON.parse(line) as SweepLine;
-        fs.appendFileSync(a.out!, `${line}\n`);
-        process.stderr.write(`${label}: ${Math.round(parsed.result.pointsPerS)} points/s, p99 ${parsed.result.latencyMs.p99Ms.toFixed(1)} ms\n`);
-        resolve(parsed);
-      } catch {
-        reject(new Error(`${label}: no result line\n${err.slice(-2000)}`));
-      }
-    });
-  });
+async function runLoad(label: string, args: readonly string[]): Promise<SweepLine> {
+  const line = await runLoadProcess(['--format', 'opentsdb', '--baseline-passes', '1', ...args], label, a.out);
+  process.stderr.write(`${label}: ${Math.round(line.result.pointsPerS)} points/s, p99 ${line.result.latencyMs.p99Ms.toFixed(1)} ms\n`);
+  return line;
 }
 
 /** Points per run: enough requests to reach a steady state, at most 2 M points. */
@@ -72,16 +48,25 @@ function concurrencyFor(batch: number): number {
 async function measure(): Promise<SweepLine[]> {
   const lines: SweepLine[] = [];
   for (const batch of list(a.batches!)) {
-    const common = ['--batch', String(batch), '--points', String(pointsFor(batch)), '--concurrency', String(concurrencyFor(batch))];
+    const common = ['--spawn', '--threads', a.threads!, '--batch', String(batch), '--points', String(pointsFor(batch)), '--concurrency', String(concurrencyFor(batch))];
     lines.push(await runLoad(`batch:on`, common));
     if (list(a['off-batches']!).includes(batch)) {
       lines.push(await runLoad(`batch:off`, [...common, '--server-arg=--coalesce-max-body-bytes', '--server-arg=0']));
     }
   }
-  const max = lines.filter((l) => l.label === 'batch:on' && l.config.batch === 5000).map((l) => l.result.pointsPerS)[0];
+  const max = a.max !== undefined ? Number(a.max) : lines.filter((l) => l.label === 'batch:on' && l.config.batch === 5000).map((l) => l.result.pointsPerS)[0];
   if (max !== undefined) {
+    // Open loop on a warmed-up server (bench/load/process.ts, warmUp), so the start-up is not measured.
     for (const f of list(a.fractions!)) {
-      lines.push(await runLoad(`rate:${f}`, ['--batch', '5000', '--points', '2000000', '--concurrency', '16', '--rate', String(Math.round(max * f))]));
+      const server = await spawnServer({ threads: Number(a.threads) });
+      try {
+        const url = `http://127.0.0.1:${server.http}/api/put`;
+        await warmUp(url, server.pid, 200_000);
+        const args = ['--url', url, '--server-pid', String(server.pid), '--verify', 'none', '--batch', '5000', '--points', '2000000', '--concurrency', '16'];
+        lines.push(await runLoad(`rate:${f}`, [...args, '--rate', String(Math.round(max * f))]));
+      } finally {
+        await server.stop();
+      }
     }
   }
   return lines;
