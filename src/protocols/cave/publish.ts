@@ -92,6 +92,9 @@ function readMetric(json: unknown, at: string, errors: PlayError[]): { name: str
  * above 95617584000 (seconds, year 5000), divide by 1000 (ms, µs and ns are tolerated). Seconds.
  */
 export function adjustedTimestampSeconds(timestamp: number): number {
+  // A literal beyond the double range (1e309) parses as ±Infinity, which division never brings
+  // down: returned as is, so the caller's range check refuses it (found by fuzzing; was a hang).
+  if (!Number.isFinite(timestamp)) return timestamp;
   let t = Math.trunc(timestamp);
   while (t > CAVE_MAX_SECONDS) t = Math.trunc(t / 1000);
   return t;

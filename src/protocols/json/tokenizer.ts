@@ -377,6 +377,16 @@ export class JsonTokenizer {
     }
   }
 
+  /**
+   * While a cut number or literal is read from the carry: the byte of the input that ended it, or
+   * −1 at the end of input (and outside the carry). A token that stops short at the carry's end is
+   * an error about that byte, with the same message as when the token was not cut (found by
+   * fuzzing: the message used to depend on where the chunks were cut).
+   */
+  private get afterCarry(): number {
+    return this.inCarry && this.resumeAt < this.input.length ? this.input[this.resumeAt]! : -1;
+  }
+
   /** Line (1-based) of the current token, or of the error position after a JsonSyntaxError. */
   get tokenLine(): number {
     return this.line;
@@ -628,7 +638,7 @@ export class JsonTokenizer {
         if (this.nonNumericNumbers) return this.nonNumeric(pos);
         break;
       default:
-        if (c === 0x2d && this.nonNumericNumbers && (pos + 1 >= this.limit || this.buf[pos + 1] === 0x49)) return this.nonNumeric(pos);
+        if (c === 0x2d && this.nonNumericNumbers && (pos + 1 >= this.limit ? this.afterCarry < 0 : this.buf[pos + 1] === 0x49)) return this.nonNumeric(pos);
         if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
           const end = this.scanNumber(pos);
           if (end < 0) return NEED_MORE;
@@ -660,7 +670,7 @@ export class JsonTokenizer {
     const hard = this.inCarry || this.last;
     for (let i = 1; i < length; i++) {
       if (pos + i >= limit) {
-        if (hard) throw this.error('invalid-literal', 'Unexpected end of input inside a literal', pos + i);
+        if (hard) throw this.error('invalid-literal', this.afterCarry < 0 ? 'Unexpected end of input inside a literal' : `Unexpected ${describe(this.afterCarry)} in a literal`, pos + i);
         this.cut(PENDING_ATOM, pos);
         return NEED_MORE;
       }
@@ -691,7 +701,15 @@ export class JsonTokenizer {
       value = Number.POSITIVE_INFINITY;
     } else {
       // '+' or '-': "INF" or "Infinity" follows; the third byte tells which.
+      // Decided by the second byte alone when it is there (so the message does not depend on where
+      // a chunk ends, nor on whether a third byte follows).
+      if (pos + 1 < limit && buf[pos + 1] !== 0x49) throw this.error('invalid-number', `No digit after a sign (found ${describe(buf[pos + 1]!)})`, pos + 1);
       if (pos + 2 >= limit) {
+        if (hard && this.afterCarry >= 0) {
+          // The carry ends where the input goes on: the error is about the byte that ended it.
+          if (pos + 1 >= limit) throw this.error('invalid-number', `No digit after a sign (found ${describe(this.afterCarry)})`, pos + 1);
+          throw this.error('invalid-literal', `Unexpected ${describe(this.afterCarry)} in a literal`, pos + 2);
+        }
         if (hard) throw this.error('invalid-number', 'Unexpected end of input in a number', limit);
         this.cut(PENDING_ATOM, pos);
         return NEED_MORE;
@@ -704,7 +722,7 @@ export class JsonTokenizer {
     const n = text.length;
     for (let i = 1; i < n; i++) {
       if (pos + i >= limit) {
-        if (hard) throw this.error('invalid-literal', 'Unexpected end of input inside a literal', pos + i);
+        if (hard) throw this.error('invalid-literal', this.afterCarry < 0 ? 'Unexpected end of input inside a literal' : `Unexpected ${describe(this.afterCarry)} in a literal`, pos + i);
         this.cut(PENDING_ATOM, pos);
         return NEED_MORE;
       }
@@ -789,7 +807,7 @@ export class JsonTokenizer {
     if (buf[p] === 0x2d) {
       negative = true;
       p++;
-      if (p >= limit) return hard ? this.badNumber('Unexpected end of input after a minus sign', p) : this.cut(PENDING_ATOM, pos);
+      if (p >= limit) return hard ? this.badNumber(this.afterCarry < 0 ? 'Unexpected end of input after a minus sign' : `No digit after a minus sign (found ${describe(this.afterCarry)})`, p) : this.cut(PENDING_ATOM, pos);
     }
     let c = buf[p]!;
     let v = 0;
@@ -813,7 +831,7 @@ export class JsonTokenizer {
     if (p < limit && buf[p] === 0x2e) {
       isInteger = false;
       p++;
-      if (p >= limit) return hard ? this.badNumber('Unexpected end of input after a decimal point', p) : this.cut(PENDING_ATOM, pos);
+      if (p >= limit) return hard ? this.badNumber(this.afterCarry < 0 ? 'Unexpected end of input after a decimal point' : `No digit after a decimal point (found ${describe(this.afterCarry)})`, p) : this.cut(PENDING_ATOM, pos);
       c = buf[p]!;
       if (c < 0x30 || c > 0x39) return this.badNumber(`No digit after a decimal point (found ${describe(c)})`, p);
       do {
@@ -826,13 +844,13 @@ export class JsonTokenizer {
     if (p < limit && (buf[p]! | 0x20) === 0x65) {
       isInteger = false;
       p++;
-      if (p >= limit) return hard ? this.badNumber('Unexpected end of input in an exponent', p) : this.cut(PENDING_ATOM, pos);
+      if (p >= limit) return hard ? this.badNumber(this.afterCarry < 0 ? 'Unexpected end of input in an exponent' : `No digit in an exponent (found ${describe(this.afterCarry)})`, p) : this.cut(PENDING_ATOM, pos);
       c = buf[p]!;
       let expNegative = false;
       if (c === 0x2b || c === 0x2d) {
         expNegative = c === 0x2d;
         p++;
-        if (p >= limit) return hard ? this.badNumber('Unexpected end of input in an exponent', p) : this.cut(PENDING_ATOM, pos);
+        if (p >= limit) return hard ? this.badNumber(this.afterCarry < 0 ? 'Unexpected end of input in an exponent' : `No digit in an exponent (found ${describe(this.afterCarry)})`, p) : this.cut(PENDING_ATOM, pos);
         c = buf[p]!;
       }
       if (c < 0x30 || c > 0x39) return this.badNumber(`No digit in an exponent (found ${describe(c)})`, p);

@@ -25,6 +25,7 @@ import {
   latin1String,
 } from '../json/tokenizer.js';
 import { ROLLUP_TAG_KEY } from '../reserved-tags.js';
+import { MAX_DECODED_SERIES_KEY_BYTES, seriesKeyFits } from '../series-key-limit.js';
 
 export const NO_CONTENT_MESSAGE = 'Invalid json. No content due to end of input.';
 export const INVALID_START_MESSAGE = 'Invalid start of json.';
@@ -39,6 +40,7 @@ export const KAIROS_INGEST_DECISIONS = [
   'A `null` element of the top-level array is skipped with "metric[N] may not be null."; a `null` datapoint with "<ctx>.datapoints[i].timestamp cannot be null or empty." (KairosDB: NullPointerException, 500).',
   'skip_validate skips the name/tag/value-presence checks, but a point is never stored without a name ("metric[N].name may not be null.") or without a timestamp.',
   'A negative ttl is a validation error "<ctx>.ttl must be greater than or equal to 0." (KairosDB passes it to Cassandra).',
+  'A metric whose name and tags together exceed 64,512 UTF-8 bytes (the engine\'s series-key bound, less room for Strata\'s own tags) is a validation error "metric[N] name and tags together exceed 64512 bytes." (KairosDB has no bound).',
   'Parsing is strict RFC 8259 (what JSON.parse accepts), except Gson\'s lenient omitted array elements (`[2,]`, `[,2]`) inside metric objects, which read as null. Gson\'s other lenient forms (comments, single quotes, unquoted strings, NaN) and raw control characters in strings are syntax errors.',
   'Syntax and Gson type errors stop the body (objects before are kept) with a Gson-like message "<exception>: <what> at line L column C path P"; columns count bytes.',
   'An end of input between metric objects (`[`, `[{…},`) gives "Invalid json. No content due to end of input." once (KairosDB adds it twice).',
@@ -1045,6 +1047,17 @@ export class KairosDatapointsDecoder {
     b.selectById(this.nameId, tagSet, this.ttl);
   }
 
+  /** The metric's series key fits the engine's bound (UTF-8 lengths of the interned strings). */
+  private seriesKeyFits(): boolean {
+    const strings = this.builder.strings;
+    let bytes = strings.byteLength(this.nameId);
+    for (let k = 0; k < this.tagCount; k++) {
+      bytes += strings.byteLength(this.tagKeys[k]!);
+      if (this.tagValues[k]! >= 0) bytes += strings.byteLength(this.tagValues[k]!);
+    }
+    return seriesKeyFits(bytes, 1 + 2 * this.tagCount);
+  }
+
   /** End of a metric object: validate as DataPointsParser.validateAndAddDataPoints, then store. */
   private endMetric(): void {
     const n = this.metricIndex;
@@ -1082,6 +1095,8 @@ export class KairosDatapointsDecoder {
     const reserved = this.reservedTagIndex();
     if (reserved >= 0) errors.push(`${this.context()}.tag[${reserved}].name '${ROLLUP_TAG_KEY}' is reserved for rollups.`);
     if (this.ttl < 0) errors.push(`${this.context()}.ttl must be greater than or equal to 0.`);
+    // Strata's bound (series-key-limit.ts); the name is left out of this message, it may be huge.
+    if (errors.length === before && this.nameSet && !this.seriesKeyFits()) errors.push(`metric[${n}] name and tags together exceed ${MAX_DECODED_SERIES_KEY_BYTES} bytes.`);
     if (errors.length > before) return;
 
     // The single point (time wins over timestamp). With skip_validate, null or [] values reach

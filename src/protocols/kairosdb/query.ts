@@ -120,7 +120,33 @@ export function parseKairosQueryText(text: string | undefined, nowMs: number): K
     // KairosDB answers Gson's MalformedJsonException text here; the wording differs (docs/api/kairosdb.md).
     throw bad(`com.google.gson.stream.MalformedJsonException: ${(err as Error).message}`);
   }
+  if (nestingDepth(text) > MAX_QUERY_DEPTH) throw bad(`query json is nested deeper than ${MAX_QUERY_DEPTH} levels`);
   return parseKairosQuery(json, nowMs);
+}
+
+/**
+ * Deepest array/object nesting a query document may have. JSON.parse copes with any depth, but
+ * printing such a value in a message (JSON.stringify) or walking it recurses and overflows the
+ * stack, which was a 500 (found by fuzzing). No real query nests beyond a handful of levels.
+ */
+const MAX_QUERY_DEPTH = 512;
+
+/** The deepest array/object nesting of JSON text (brackets inside strings do not count). */
+function nestingDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) max = depth;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
 }
 
 /**

@@ -3,6 +3,7 @@
 // TSDB.addAggregatePoint, IncomingDataPoints.checkMetricAndTags), echoed as Jackson writes it, and
 // stored through a BatchBuilder — rollups and pre-aggregates under their own series identity
 // (ROLLUP_TAG_KEY, below). Pure: no I/O, no engine writer; never imports src/http, pool or telnet.
+import { MAX_DECODED_SERIES_KEY_BYTES, seriesKeyFits, seriesStringsFit } from '../series-key-limit.js';
 import type { BatchBuilder } from '../batch-builder.js';
 import { ROLLUP_TAG_KEY } from '../reserved-tags.js';
 import { OPENTSDB_AGGREGATOR_NAMES } from './aggregator-names.js';
@@ -53,6 +54,9 @@ export function parseRollupTagValue(value: string): { interval: string; aggregat
 export const OPENTSDB_AGGREGATORS: ReadonlySet<string> = new Set(OPENTSDB_AGGREGATOR_NAMES);
 
 /** Per-point error texts of /api/put and /api/rollup (the `error` of a details entry). */
+/** Strata's own check (series-key-limit.ts): OpenTSDB has no such bound; the engine has. */
+const SERIES_KEY_TOO_LONG = `Metric name and tags together exceed ${MAX_DECODED_SERIES_KEY_BYTES} bytes`;
+
 export const PointMessage = {
   MetricEmpty: 'Metric name was empty',
   InvalidTimestamp: 'Invalid timestamp',
@@ -297,8 +301,11 @@ export class OpenTsdbPointWriter {
     }
     if (hasInterval && (rollupAggregator === null || rollupAggregator.length === 0)) return illegal('Aggregator cannot be null or empty');
     if (!hasInterval && !isGroupBy) return { kind: 'write-error', message: 'Interval cannot be null for a non-group by point' };
+    const rollupTag = hasInterval ? rollupTagValue(interval, rollupAggregator!) : PREAGGREGATE_TAG_VALUE;
+    // The rollup tag's value holds the (unchecked) aggregator name: it counts towards the bound.
+    if (!this.seriesFits(metric, tags, rollupTag)) return illegal(SERIES_KEY_TOO_LONG);
     if (this.storing) {
-      this.selectSeries(metric, tags, hasInterval ? rollupTagValue(interval, rollupAggregator!) : PREAGGREGATE_TAG_VALUE);
+      this.selectSeries(metric, tags, rollupTag);
       this.addValue(Number(timestamp) * 1000, v);
     }
     return { kind: 'stored' };
@@ -315,12 +322,21 @@ export class OpenTsdbPointWriter {
     const n = tags.size;
     let i = 0;
     while (i < n && this.tagProblem(tags, i) === undefined) i++;
-    if (i === n) return undefined;
+    if (i === n) return this.seriesFits(metric, tags) ? undefined : SERIES_KEY_TOO_LONG;
     for (const j of tags.javaOrder()) {
       const problem = this.tagProblem(tags, j);
       if (problem !== undefined) return problem;
     }
     return undefined;
+  }
+
+  /** The series key fits the engine (series-key-limit.ts); the UTF-16 count settles it unless names are huge. */
+  private seriesFits(metric: string, tags: JavaStringMap, rollupTag = ''): boolean {
+    const n = tags.size;
+    let units = metric.length + rollupTag.length;
+    for (let k = 0; k < n; k++) units += tags.keys[k]!.length + (tags.values[k]?.length ?? 0);
+    if (seriesKeyFits(3 * units, 1 + 2 * n)) return true;
+    return seriesStringsFit([metric, rollupTag, ...tags.keys.slice(0, n), ...tags.values.slice(0, n).map((v) => v ?? '')]);
   }
 
   private tagProblem(tags: JavaStringMap, i: number): string | undefined {

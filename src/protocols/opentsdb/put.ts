@@ -24,6 +24,7 @@ export const OPENTSDB_PUT_DECISIONS = [
   'Unknown metrics, tag keys and tag values are always created (tsd.core.auto_create_metrics=true): "Unknown metric" is never answered.',
   'Tags are echoed and printed (messages such as "Too many tags") in java.util.HashMap iteration order, computed from String.hashCode; treeified bins (more than 24 tags with 8 colliding) are not modelled.',
   `The tag key "strata:rollup" (Strata's rollup identity) is refused on /api/put with "Invalid tag name ("strata:rollup"): illegal character: :", even when allowSpecialChars admits ':'.`,
+  'A point whose metric and tags together exceed 64,512 UTF-8 bytes (the engine\'s series-key bound, less room for Strata\'s own tags) fails alone with "Metric name and tags together exceed 64512 bytes" (OpenTSDB has no bound); also on telnet put and rollup lines, which the 1,024-byte line limit keeps far below it.',
   // Response.
   'Response bodies keep Java\'s HashMap key order: {"success":S,"failed":F}, with details {"success":S,"failed":F,"errors":[{"datapoint":{…},"error":"…"}]}, with sync_timeout {"success":S,"timeouts":T,"failed":F,…}.',
   'The error envelope has no "trace" (tsd.http.show_stack_trace=false): Strata never sends a stack. Control characters U+0010–U+001F in messages get a correct \\u00xx escape (OpenTSDB writes a broken one).',
