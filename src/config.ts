@@ -121,8 +121,8 @@ export const HELP = `strata — time-series ingestion and storage (KairosDB, Ope
 Usage: strata [serve] [options]
        strata cave|onenet|auth <command> …   credentials: organizations, teams, tokens, products,
                                              devices, API keys (strata cave --help, strata onenet --help)
-       strata inspect|export|import …        data tools: what is on disk (--verify), points out and in
-                                             as KairosDB JSON or OpenTSDB lines (strata inspect --help, …)
+       strata inspect|export|import|compact …  data tools: what is on disk (--verify), points out and in
+                                             as KairosDB JSON or OpenTSDB lines, compaction now (strata inspect --help, …)
 
 ${OPTIONS.map((o) => `  --${`${o.flag} ${o.kind === 'int' ? 'N' : o.kind === 'sync' ? 'POLICY' : 'VALUE'}`.padEnd(28)}${o.help} (env ${envName(o.flag)})`).join('\n')}
   --config FILE                 JSON file with any of the options above, by flag name or camelCase

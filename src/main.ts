@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // CLI entry: `strata cave|onenet|auth …` runs a credential command (src/cli/), `strata
-// inspect|export|import …` a data tool (src/cli/tools/). Anything else,
+// inspect|export|import|compact …` a data tool (src/cli/tools/). Anything else,
 // `strata [serve] [options]`, serves: resolves the configuration, starts the worker pool (each
 // worker claims and recovers one shard), the HTTP port and the line-protocol port, prints one
 // JSON "listening" line on stdout, and on SIGTERM/SIGINT stops accepting, finishes in-flight

@@ -1,6 +1,7 @@
-// The everyday data tools: `strata inspect`, `strata export`, `strata import` (docs/operations.md,
+// The everyday data tools: `strata inspect`, `strata export`, `strata import`, `strata compact` (docs/operations.md,
 // "Everyday tools"). Finds the tool, parses its arguments and maps what goes wrong to the exit
 // status the credential commands use: 0 done, 1 refused/failed/damage found, 2 bad usage.
+import { compactTool } from './compact.js';
 import { exportTool } from './export.js';
 import { importTool } from './import.js';
 import { inspectTool } from './inspect.js';
@@ -9,7 +10,7 @@ import { EngineError } from '../../../engine/index.js';
 
 export type { ToolContext } from './common.js';
 
-export const TOOLS: readonly Tool[] = [inspectTool, exportTool, importTool];
+export const TOOLS: readonly Tool[] = [inspectTool, exportTool, importTool, compactTool];
 
 /** True when `argv` names one of the tools (its first word). */
 export function isToolCommand(argv: readonly string[]): boolean {
