@@ -57,27 +57,13 @@ export function httpRequest(
   });
 }
 
-/**
- * A well-behaved KairosDB client: one point per request (metric `metric`, timestamps counting up
- * from `firstTimestamp`), each on a fresh connection, `pauseMs` apart, until stopped. Every
- * request must be answered 204 within ANSWER_BOUND_MS; anything else is a failure.
- */
-export class WellBehavedClient {
-  private readonly latencies: number[] = [];
-  private readonly failures: string[] = [];
-  private readonly stored: number[] = [];
-  private running = false;
+/** A client that repeats one timed exchange until stopped and reports its latencies and failures. */
+abstract class TimedClient {
+  protected readonly latencies: number[] = [];
+  protected readonly failures: string[] = [];
+  protected readonly stored: number[] = [];
+  protected running = false;
   private loop: Promise<void> | undefined;
-  private next: number;
-
-  constructor(
-    private readonly httpPort: number,
-    readonly metric = 'hostile.good',
-    firstTimestamp = 1_600_000_000_000,
-    private readonly pauseMs = 20,
-  ) {
-    this.next = firstTimestamp;
-  }
 
   start(): this {
     this.running = true;
@@ -89,17 +75,31 @@ export class WellBehavedClient {
     this.running = false;
     await this.loop;
     const sorted = [...this.latencies].sort((a, b) => a - b);
-    return {
-      answered: sorted.length,
-      p50Ms: percentile(sorted, 50),
-      p99Ms: percentile(sorted, 99),
-      maxMs: sorted.at(-1) ?? 0,
-      failures: this.failures,
-      storedTimestamps: this.stored,
-    };
+    return { answered: sorted.length, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), maxMs: sorted.at(-1) ?? 0, failures: this.failures, storedTimestamps: this.stored };
   }
 
-  private async run(): Promise<void> {
+  protected abstract run(): Promise<void>;
+}
+
+/**
+ * A well-behaved KairosDB client: one point per request (metric `metric`, timestamps counting up
+ * from `firstTimestamp`), each on a fresh connection, `pauseMs` apart, until stopped. Every
+ * request must be answered 204 within ANSWER_BOUND_MS; anything else is a failure.
+ */
+export class WellBehavedClient extends TimedClient {
+  private next: number;
+
+  constructor(
+    private readonly httpPort: number,
+    readonly metric = 'hostile.good',
+    firstTimestamp = 1_600_000_000_000,
+    private readonly pauseMs = 20,
+  ) {
+    super();
+    this.next = firstTimestamp;
+  }
+
+  protected async run(): Promise<void> {
     while (this.running) {
       const timestamp = this.next++;
       const body = JSON.stringify([{ name: this.metric, timestamp, value: 1, tags: { client: 'good' } }]);
@@ -252,12 +252,7 @@ export const VERSION_LINE = /^net\.opentsdb\.tools \S+ built at revision/m;
  * round trip to the version answer (two lines). Any reply other than the version's two lines, or
  * a round trip over ANSWER_BOUND_MS, is a failure; every put before an answered version is stored.
  */
-export class WellBehavedLineClient {
-  private readonly latencies: number[] = [];
-  private readonly failures: string[] = [];
-  private readonly stored: number[] = [];
-  private running = false;
-  private loop: Promise<void> | undefined;
+export class WellBehavedLineClient extends TimedClient {
   private next: number;
 
   constructor(
@@ -266,23 +261,11 @@ export class WellBehavedLineClient {
     firstSecond = 1_600_000_000,
     private readonly pauseMs = 20,
   ) {
+    super();
     this.next = firstSecond;
   }
 
-  start(): this {
-    this.running = true;
-    this.loop = this.run();
-    return this;
-  }
-
-  async stop(): Promise<LatencyReport> {
-    this.running = false;
-    await this.loop;
-    const sorted = [...this.latencies].sort((a, b) => a - b);
-    return { answered: sorted.length, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), maxMs: sorted.at(-1) ?? 0, failures: this.failures, storedTimestamps: this.stored };
-  }
-
-  private async run(): Promise<void> {
+  protected async run(): Promise<void> {
     const s = new RawSession(this.linePort);
     await s.connected;
     let seen = 0;
