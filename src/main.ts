@@ -15,8 +15,9 @@ import { isToolCommand, runTool } from './cli/tools/index.js';
 import { ConfigError, HELP, describeConfig, loadConfig, type ServerConfig } from './config.js';
 import { startHttpServer } from './http/server.js';
 import { observeResponses } from './http/request.js';
-import { ServerMetrics } from './metrics.js';
+import { ServerMetrics, apiOfPath } from './metrics.js';
 import { startSelfReport } from './self-report.js';
+import { RejectionLog } from './rejection-log.js';
 import { log } from './log.js';
 import { InflightBudget } from './pool/budget.js';
 import { WorkerPool } from './pool/pool.js';
@@ -70,7 +71,11 @@ async function serve(config: ServerConfig): Promise<void> {
   });
   const budget = new InflightBudget(config.maxInflightBytes);
   metrics = new ServerMetrics({ queuedTasks: () => pool.queuedTasks, inflightBytes: () => budget.inUseBytes, inflightLimitBytes: budget.limitBytes, dataDir: config.dataDir });
-  observeResponses((path, status, seconds) => metrics?.observeResponse(path, status, seconds));
+  const rejections = new RejectionLog(log);
+  observeResponses((path, status, seconds) => {
+    metrics?.observeResponse(path, status, seconds);
+    rejections.note(apiOfPath(path), status, path);
+  });
   const credentials = openCredentials(config.dataDir);
   const http = await startHttpServer({ config, pool, budget, credentials, metrics, healthy: () => true }, config.host, config.httpPort);
   const selfReport = startSelfReport({ intervalMs: config.selfReportIntervalMs, metrics, pool, maxInflatedBytes: config.maxInflatedBytes });

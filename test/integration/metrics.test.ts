@@ -48,6 +48,13 @@ describe('GET /metrics', () => {
     // Every line is a comment or `name{labels} number` (Prometheus' text format 0.0.4).
     for (const line of text.split('\n')) if (line !== '' && !line.startsWith('#')) expect(line).toMatch(/^[a-z_:][a-z0-9_:]*(\{[^}]*\})? -?[0-9.e+-]+|NaN|\+Inf$/i);
 
+    // Rejections are logged at most once per API per window, with no body.
+    const rejected = server
+      .stderr()
+      .split('\n')
+      .filter((l) => l.includes('"input.rejected"'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(rejected).toEqual([expect.objectContaining({ level: 'warn', api: 'opentsdb', status: 400, path: '/api/put' })]);
     // The scrape itself is counted on the next one.
     const again = (await request(server.http, { path: '/metrics', headers: { host: 'localhost' } })).text();
     expect(sample(again, 'strata_http_requests_total', '{api="metrics",status="200"}')).toBe(1);
