@@ -44,8 +44,9 @@ export interface ServerConfig {
   /** Largest CAVE publish body on the wire, and after gzip/deflate (CAVE's Play parse.json limit, 100 KB; 413 above). */
   readonly caveMaxBodyBytes: number;
   /**
-   * KairosDB/OpenTSDB ingest bodies up to this size (on the wire) that arrive while every worker
-   * is busy are grouped into one task and one append (src/pool/coalescer.ts); 0 = never group.
+   * KairosDB/OpenTSDB ingest bodies up to this size (on the wire) that arrive in one event-loop
+   * turn or while every worker is busy go as one task and one append (src/pool/coalescer.ts);
+   * 0 = never group.
    */
   readonly coalesceMaxBodyBytes: number;
   /** Every this many ms the server stores its own metrics as `strata.*` series (src/self-report.ts); 0 = never. */
@@ -81,7 +82,7 @@ const OPTIONS: readonly OptionSpec[] = [
   { key: 'onenetPort', flag: 'onenet-port', kind: 'int', help: 'OneNET firmware port, HTTP/1.0-tolerant (default off)' },
   { key: 'caveMaxBodyBytes', flag: 'cave-max-body-bytes', kind: 'int', help: 'largest CAVE publish body (413 above)' },
   { key: 'selfReportIntervalMs', flag: 'self-report-interval-ms', kind: 'int', help: 'store the server\'s own metrics as strata.* series every N ms (0 = never)' },
-  { key: 'coalesceMaxBodyBytes', flag: 'coalesce-max-body-bytes', kind: 'int', help: 'ingest bodies up to N bytes are grouped while workers are busy (0 = never)' },
+  { key: 'coalesceMaxBodyBytes', flag: 'coalesce-max-body-bytes', kind: 'int', help: 'ingest bodies up to N bytes travel to the workers in groups (0 = never)' },
 ];
 
 export function defaultConfig(cwd: string): ServerConfig {

@@ -60,21 +60,22 @@ function openCredentials(dataDir: string): CredentialStore {
 async function serve(config: ServerConfig): Promise<void> {
   fs.mkdirSync(config.dataDir, { recursive: true });
   clearStaleLocks(config.dataDir);
-  let metrics: ServerMetrics | undefined;
+  const budget = new InflightBudget(config.maxInflightBytes);
+  // Its gauges read the pool only when scraped, after the pool has started.
+  const metrics = new ServerMetrics({ queuedTasks: () => pool.queuedTasks, inflightBytes: () => budget.inUseBytes, inflightLimitBytes: budget.limitBytes, dataDir: config.dataDir });
   const pool = await WorkerPool.start({
-    onResult: (task, result) => metrics?.observeResult(task, result),
+    onResult: (task, result) => metrics.observeResult(task, result),
     threads: config.threads,
     maxQueuedTasks: config.maxQueuedTasks,
     // Groups end at 1 MiB or 256 parts so one group's decode stays a few ms (latency of its first part).
     coalescing: { maxPartBytes: config.coalesceMaxBodyBytes, maxGroupBytes: 1024 * 1024, maxGroupParts: 256 },
     workerData: { dataDir: config.dataDir, sync: config.sync, syncIntervalMs: config.syncIntervalMs, compactCheckMs: config.compactCheckMs, segmentBytes: config.segmentBytes, openTsdbMaxTags: config.openTsdbMaxTags, onenetTimeZone: config.onenetTimeZone },
   });
-  const budget = new InflightBudget(config.maxInflightBytes);
-  metrics = new ServerMetrics({ queuedTasks: () => pool.queuedTasks, inflightBytes: () => budget.inUseBytes, inflightLimitBytes: budget.limitBytes, dataDir: config.dataDir });
   const rejections = new RejectionLog(log);
   observeResponses((path, status, seconds) => {
-    metrics?.observeResponse(path, status, seconds);
-    rejections.note(apiOfPath(path), status, path);
+    const api = apiOfPath(path);
+    metrics.observeResponse(api, status, seconds);
+    rejections.note(api, status, path);
   });
   const credentials = openCredentials(config.dataDir);
   const http = await startHttpServer({ config, pool, budget, credentials, metrics, healthy: () => true }, config.host, config.httpPort);

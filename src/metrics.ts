@@ -83,9 +83,8 @@ export class ServerMetrics {
     collectDefaultMetrics({ register: this.registry });
   }
 
-  /** One HTTP answer: `path` is the request path, `seconds` from its head to the answer. */
-  observeResponse(path: string, status: number, seconds: number): void {
-    const api = apiOfPath(path);
+  /** One HTTP answer: `api` is apiOfPath of the request path, `seconds` from its head to the answer. */
+  observeResponse(api: string, status: number, seconds: number): void {
     this.requests.inc({ api, status: String(status) });
     this.latency.observe({ api }, seconds);
   }

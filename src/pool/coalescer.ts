@@ -1,10 +1,10 @@
-// Group commit for small ingest requests (issue 6, "small writes"). While every worker is busy, a
-// small KairosDB or OpenTSDB ingest request is not queued as a task of its own: its body is copied
-// into the pending group, and the group goes to the next worker that frees up as one task. The
-// worker decodes the parts one by one exactly as separate tasks (each gets its own answer) and
-// appends their points together, so N small requests cost one task hand-off each way and one
-// block instead of N. When a worker is idle a request runs at once, alone: grouping never adds
-// latency, it only uses time the request would have spent queued.
+// Group commit for small ingest requests (issue 6, "small writes"; decision 0014). A small KairosDB
+// or OpenTSDB ingest request joins the pending group; the pool sends the group at the end of the
+// event-loop turn if a worker is free, else when one frees up. The worker decodes the parts one by
+// one exactly as separate tasks (each gets its own answer) and appends their points together, so
+// N small requests cost one task hand-off each way and one block instead of N. A request alone in
+// its group goes as its own task with its own buffer (no copy); bodies are copied into a shared
+// buffer only once a second part joins.
 import { ServiceError, ServiceErrorCode } from '../errors.js';
 import type { CoalescibleTask, IngestGroupReply, IngestGroupTask, WorkerResult, WorkerTask } from './messages.js';
 
@@ -22,7 +22,8 @@ export type GroupDispatch = (task: WorkerTask, transfer: ArrayBuffer) => Promise
 
 interface PendingPart {
   readonly task: CoalescibleTask;
-  readonly offset: number;
+  /** Where the body starts in the group buffer; −1 while the part is alone (its own buffer). */
+  offset: number;
   readonly resolve: (result: WorkerResult) => void;
   readonly reject: (err: unknown) => void;
 }
@@ -59,10 +60,22 @@ export class IngestCoalescer {
   }
 
   /**
-   * Adds the task's body (copied: the caller's buffer may be reused) to the pending group and
-   * resolves with the part's own answer. Dispatches the group at once when it is full.
+   * Adds the task to the pending group and resolves with the part's own answer; the task's body
+   * buffer then belongs to the group (as after a transfer). Dispatches the group at once when it
+   * is full.
    */
   add(task: CoalescibleTask): Promise<WorkerResult> {
+    const answer = new Promise<WorkerResult>((resolve, reject) => this.parts.push({ task, offset: -1, resolve, reject }));
+    // Copied only when grouped: the first part joins the buffer when the second arrives.
+    const n = this.parts.length;
+    if (n === 2) this.parts[0]!.offset = this.copyIn(this.parts[0]!.task);
+    if (n >= 2) this.parts[n - 1]!.offset = this.copyIn(task);
+    if (this.usedBytes >= this.limits.maxGroupBytes || this.parts.length >= this.limits.maxGroupParts) this.flush();
+    return answer;
+  }
+
+  /** Appends the task's body to the group buffer; returns where it starts. */
+  private copyIn(task: CoalescibleTask): number {
     const bytes = new Uint8Array(task.body, task.bodyOffset ?? 0, task.bodyBytes);
     if (this.usedBytes + bytes.length > this.buffer.length) {
       const grown = new Uint8Array(Math.max(INITIAL_GROUP_BYTES, 2 * this.buffer.length, this.usedBytes + bytes.length));
@@ -72,29 +85,28 @@ export class IngestCoalescer {
     const offset = this.usedBytes;
     this.buffer.set(bytes, offset);
     this.usedBytes += bytes.length;
-    const answer = new Promise<WorkerResult>((resolve, reject) => this.parts.push({ task, offset, resolve, reject }));
-    if (this.usedBytes >= this.limits.maxGroupBytes || this.parts.length >= this.limits.maxGroupParts) this.flush();
-    return answer;
+    return offset;
   }
 
   /** Sends the pending parts to the pool as one task (a lone part as its own task). */
   flush(): void {
     const parts = this.parts;
     if (parts.length === 0) return;
+    this.parts = [];
+    if (parts.length === 1) {
+      const only = parts[0]!;
+      this.dispatch(only.task, only.task.body).then(
+        (result) => only.resolve(result as WorkerResult),
+        (err: unknown) => only.reject(err),
+      );
+      return;
+    }
     // The group's buffer moves to the worker as is (transferred, not copied); the next group
     // starts a new one.
     const body = this.buffer.buffer as ArrayBuffer;
     this.buffer = new Uint8Array(0);
-    this.parts = [];
     this.usedBytes = 0;
     const tasks = parts.map((p): CoalescibleTask => ({ ...p.task, body, bodyOffset: p.offset }));
-    if (tasks.length === 1) {
-      this.dispatch(tasks[0]!, body).then(
-        (result) => parts[0]!.resolve(result as WorkerResult),
-        (err: unknown) => parts[0]!.reject(err),
-      );
-      return;
-    }
     const group: IngestGroupTask = { kind: 'ingest.group', body, parts: tasks };
     this.dispatch(group, body).then(
       (result) => {

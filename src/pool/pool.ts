@@ -14,7 +14,7 @@ export interface PoolOptions {
   readonly workerData: Omit<WorkerData, 'locks' | 'controlChannel'>;
   /** How long to wait for workers to claim shards (recovery of big shards takes a while). */
   readonly startTimeoutMs?: number;
-  /** Grouping of small ingest requests while every worker is busy (src/pool/coalescer.ts); default: off. */
+  /** Grouping of small ingest requests (src/pool/coalescer.ts); default: off. */
   readonly coalescing?: CoalescerLimits;
   /** Told of every task's result (the server's metrics count stored points from it). */
   readonly onResult?: (task: WorkerTask, result: WorkerResult) => void;
