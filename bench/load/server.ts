@@ -15,6 +15,8 @@ export const MAIN_JS = path.resolve(here, '../../src/main.js');
 export interface SpawnedServer {
   readonly pid: number;
   readonly http: number;
+  /** The line-protocol port. */
+  readonly telnet: number;
   readonly dataDir: string;
   readonly child: ChildProcess;
   /** SIGTERM, wait for exit (up to `timeoutMs`, then SIGKILL); resolves with the exit code. */
@@ -50,7 +52,7 @@ export async function spawnServer(options: { threads: number; nodeArgs?: readonl
     err = (err + d.toString()).slice(-256 * 1024);
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const port = await new Promise<number>((resolve, reject) => {
+  const ports = await new Promise<{ http: number; telnet: number }>((resolve, reject) => {
     let out = '';
     const onData = (d: Buffer): void => {
       out += d.toString();
@@ -59,9 +61,9 @@ export async function spawnServer(options: { threads: number; nodeArgs?: readonl
       child.stdout!.off('data', onData);
       child.stdout!.resume();
       try {
-        const line = JSON.parse(out.slice(0, nl)) as { event?: string; http?: number };
-        if (line.event !== 'listening' || typeof line.http !== 'number') throw new Error(`unexpected first line ${out.slice(0, nl)}`);
-        resolve(line.http);
+        const line = JSON.parse(out.slice(0, nl)) as { event?: string; http?: number; telnet?: number };
+        if (line.event !== 'listening' || typeof line.http !== 'number' || typeof line.telnet !== 'number') throw new Error(`unexpected first line ${out.slice(0, nl)}`);
+        resolve({ http: line.http, telnet: line.telnet });
       } catch (e) {
         reject(e as Error);
       }
@@ -71,7 +73,8 @@ export async function spawnServer(options: { threads: number; nodeArgs?: readonl
   });
   return {
     pid: child.pid!,
-    http: port,
+    http: ports.http,
+    telnet: ports.telnet,
     dataDir,
     child,
     stderr: () => err,

@@ -15,10 +15,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { spawnServer } from '../../bench/load/server.js';
 
-/** dist/src/main.js (this file runs as dist/test/clients/clients.js; test/helpers imports vitest). */
-const MAIN_JS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/main.js');
 const COLLECTD = '/usr/sbin/collectd';
 const PROMETHEUS = '/usr/bin/prometheus';
 
@@ -50,22 +48,6 @@ function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
-}
-
-async function startStrata(dataDir: string): Promise<{ child: ChildProcess; http: number; telnet: number }> {
-  const child = spawn(process.execPath, [MAIN_JS, '--http-port', '0', '--telnet-port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--threads', '2'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const line = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('\n')) resolve(out.slice(0, out.indexOf('\n')));
-    });
-    child.once('exit', (code) => reject(new Error(`strata exited with ${code}`)));
-  });
-  const ports = JSON.parse(line) as { http: number; telnet: number };
-  return { child, http: ports.http, telnet: ports.telnet };
 }
 
 async function getJson(url: string, init?: RequestInit): Promise<unknown> {
@@ -133,9 +115,9 @@ scrape_configs:
 async function main(): Promise<void> {
   ensureInstalled();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-clients-'));
-  const strata = await startStrata(path.join(dir, 'data'));
+  const strata = await spawnServer({ threads: 2, dataDir: path.join(dir, 'data') });
   const base = `http://127.0.0.1:${strata.http}`;
-  const children: ChildProcess[] = [strata.child];
+  const children: ChildProcess[] = [];
   try {
     // collectd: write_http (KairosDB JSON) and write_tsdb (OpenTSDB put lines).
     fs.writeFileSync(path.join(dir, 'collectd.conf'), collectdConfig(dir, strata.http, strata.telnet));
@@ -190,6 +172,7 @@ async function main(): Promise<void> {
     console.log('prometheus: /metrics scraped, target up, no scrape errors, collectd\'s points counted');
   } finally {
     for (const c of children.reverse()) c.kill('SIGTERM');
+    await strata.stop();
     await sleep(500);
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -36,6 +36,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ADMIN_TOKEN_FILE, CredentialStore } from '../../src/auth/index.js';
+import { seededRandom } from '../helpers/batches.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** dist/src/main.js, whether this file runs from test/reliability (vitest) or dist/test/reliability. */
@@ -113,17 +114,6 @@ export interface CrashLoopReport {
   readonly elapsedMs: number;
 }
 
-/** mulberry32: small, seeded, good enough to pick sizes and moments reproducibly. */
-function rngOf(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The exact value sent for point n: integers, quarter fractions, negatives and 3-decimal values. */
 export function valueOf(n: number): number {
@@ -260,7 +250,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 export async function runCrashLoop(options: CrashLoopOptions): Promise<CrashLoopReport> {
   const started = Date.now();
   const seed = options.seed ?? (Date.now() % 2 ** 31);
-  const rng = rngOf(seed);
+  const rng = seededRandom(seed);
   const rand = (lo: number, hi: number): number => lo + Math.floor(rng() * (hi - lo + 1));
   const say = options.log ?? (() => {});
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'strata-crash-loop-'));
