@@ -361,15 +361,5 @@ export function randomCuts(rng: Rng, length: number): number[] {
   return Array.from({ length: k }, () => rng.int(length));
 }
 
-/** `bytes` cut at `cuts` (unsorted, duplicates allowed). */
-export function splitAt(bytes: Uint8Array, cuts: readonly number[]): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  let prev = 0;
-  for (const c of [...new Set(cuts)].sort((a, b) => a - b)) {
-    if (c <= prev || c >= bytes.length) continue;
-    out.push(bytes.slice(prev, c));
-    prev = c;
-  }
-  out.push(bytes.slice(prev));
-  return out;
-}
+/** `bytes` cut at `cuts` (unsorted, duplicates allowed): the decoders' tests' own splitter. */
+export { splitAt } from '../protocols/opentsdb/helpers.js';
