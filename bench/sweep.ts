@@ -12,8 +12,6 @@ import { renderChart, type ChartSeries } from './charts.js';
 import { runLoadProcess, warmUp, type LoadLine } from './load/process.js';
 import { spawnServer } from './load/server.js';
 
-type SweepLine = LoadLine;
-
 const { values: a } = parseArgs({
   options: {
     batches: { type: 'string', default: '1,10,50,100,1000,5000' },
@@ -30,7 +28,7 @@ const { values: a } = parseArgs({
 });
 const list = (s: string): number[] => s.split(',').filter(Boolean).map(Number);
 
-async function runLoad(label: string, args: readonly string[]): Promise<SweepLine> {
+async function runLoad(label: string, args: readonly string[]): Promise<LoadLine> {
   const line = await runLoadProcess(['--format', 'opentsdb', '--baseline-passes', '1', ...args], label, a.out);
   process.stderr.write(`${label}: ${Math.round(line.result.pointsPerS)} points/s, p99 ${line.result.latencyMs.p99Ms.toFixed(1)} ms\n`);
   return line;
@@ -45,8 +43,8 @@ function concurrencyFor(batch: number): number {
   return batch <= 100 ? Number(a['small-concurrency']) : 4;
 }
 
-async function measure(): Promise<SweepLine[]> {
-  const lines: SweepLine[] = [];
+async function measure(): Promise<LoadLine[]> {
+  const lines: LoadLine[] = [];
   for (const batch of list(a.batches!)) {
     const common = ['--spawn', '--threads', a.threads!, '--batch', String(batch), '--points', String(pointsFor(batch)), '--concurrency', String(concurrencyFor(batch))];
     lines.push(await runLoad(`batch:on`, common));
@@ -72,9 +70,9 @@ async function measure(): Promise<SweepLine[]> {
   return lines;
 }
 
-function draw(lines: readonly SweepLine[]): void {
+function draw(lines: readonly LoadLine[]): void {
   fs.mkdirSync(a.charts!, { recursive: true });
-  const byBatch = (label: string, value: (l: SweepLine) => number): ChartSeries['points'] =>
+  const byBatch = (label: string, value: (l: LoadLine) => number): ChartSeries['points'] =>
     lines.filter((l) => l.label === label).map((l) => [l.config.batch, value(l)] as const);
   const throughput: ChartSeries[] = [
     { name: 'ingest groups on (default)', points: byBatch('batch:on', (l) => l.result.pointsPerS) },
@@ -85,7 +83,7 @@ function draw(lines: readonly SweepLine[]): void {
     renderChart({ title: 'OpenTSDB /api/put: points/s by batch size', xLabel: 'points per request (log)', yLabel: 'points/s', xLog: true, yLog: true, series: throughput }),
   );
   const rates = lines.filter((l) => l.label.startsWith('rate:'));
-  const offered = (l: SweepLine): number => Number(l.label.slice(5)) * 100;
+  const offered = (l: LoadLine): number => Number(l.label.slice(5)) * 100;
   if (rates.length > 0) {
     fs.writeFileSync(
       path.join(a.charts!, 'latency-by-load.svg'),
@@ -105,7 +103,7 @@ function draw(lines: readonly SweepLine[]): void {
 }
 
 async function main(): Promise<void> {
-  const lines = a.from !== undefined ? fs.readFileSync(a.from, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as SweepLine) : await measure();
+  const lines = a.from !== undefined ? fs.readFileSync(a.from, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LoadLine) : await measure();
   draw(lines);
   const at = (label: string, batch: number): number | undefined => lines.find((l) => l.label === label && l.config.batch === batch)?.result.pointsPerS;
   const b10 = at('batch:on', 10);
