@@ -6,6 +6,7 @@ import { main as append } from './append.bench.js';
 import { main as catalog } from './catalog.bench.js';
 import { main as codec } from './codec.bench.js';
 import { main as compaction } from './compaction.bench.js';
+import { main as firstSight } from './first-sight.bench.js';
 import { main as opentsdb } from './opentsdb.bench.js';
 import { machine } from './report.js';
 import { main as scan } from './scan.bench.js';
@@ -15,6 +16,7 @@ const suites: [string, () => Promise<unknown>][] = [
   ['codec', codec],
   ['append', append],
   ['opentsdb', opentsdb],
+  ['first-sight', firstSight],
   ['telnet', telnet],
   ['scan', scan],
   ['compaction', compaction],

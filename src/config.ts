@@ -51,6 +51,8 @@ export interface ServerConfig {
   readonly coalesceMaxBodyBytes: number;
   /** Every this many ms the server stores its own metrics as `strata.*` series (src/self-report.ts); 0 = never. */
   readonly selfReportIntervalMs: number;
+  /** Synthetic points each worker pushes through the ingest path before it is ready (0 = none; src/pool/warm-up.ts). */
+  readonly warmUpPoints: number;
 }
 
 interface OptionSpec {
@@ -82,6 +84,7 @@ const OPTIONS: readonly OptionSpec[] = [
   { key: 'onenetPort', flag: 'onenet-port', kind: 'int', help: 'OneNET firmware port, HTTP/1.0-tolerant (default off)' },
   { key: 'caveMaxBodyBytes', flag: 'cave-max-body-bytes', kind: 'int', help: 'largest CAVE publish body (413 above)' },
   { key: 'selfReportIntervalMs', flag: 'self-report-interval-ms', kind: 'int', help: 'store the server\'s own metrics as strata.* series every N ms (0 = never)' },
+  { key: 'warmUpPoints', flag: 'warm-up-points', kind: 'int', help: 'synthetic points each worker ingests into a scratch shard before it is ready, so the first requests run compiled code (0 = none)' },
   { key: 'coalesceMaxBodyBytes', flag: 'coalesce-max-body-bytes', kind: 'int', help: 'ingest bodies up to N bytes travel to the workers in groups (0 = never)' },
 ];
 
@@ -110,6 +113,7 @@ export function defaultConfig(cwd: string): ServerConfig {
     caveMaxBodyBytes: 102400,
     coalesceMaxBodyBytes: 64 * 1024,
     selfReportIntervalMs: 60_000,
+    warmUpPoints: 40_000,
   };
 }
 

@@ -69,7 +69,7 @@ async function serve(config: ServerConfig): Promise<void> {
     maxQueuedTasks: config.maxQueuedTasks,
     // Groups end at 1 MiB or 256 parts so one group's decode stays a few ms (latency of its first part).
     coalescing: { maxPartBytes: config.coalesceMaxBodyBytes, maxGroupBytes: 1024 * 1024, maxGroupParts: 256 },
-    workerData: { dataDir: config.dataDir, sync: config.sync, syncIntervalMs: config.syncIntervalMs, compactCheckMs: config.compactCheckMs, segmentBytes: config.segmentBytes, openTsdbMaxTags: config.openTsdbMaxTags, onenetTimeZone: config.onenetTimeZone },
+    workerData: { dataDir: config.dataDir, sync: config.sync, syncIntervalMs: config.syncIntervalMs, compactCheckMs: config.compactCheckMs, segmentBytes: config.segmentBytes, openTsdbMaxTags: config.openTsdbMaxTags, onenetTimeZone: config.onenetTimeZone, warmUpPoints: config.warmUpPoints },
   });
   const rejections = new RejectionLog(log);
   observeResponses((path, status, seconds) => {

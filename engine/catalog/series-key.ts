@@ -93,6 +93,15 @@ export function compareCodePoints(a: string, b: string): number {
   return a.length - b.length;
 }
 
+/** Tag keys in code-point order; decoders usually hand tags over already in it, checked in one pass. */
+function codePointSortedTagKeys(tags: Tags): string[] {
+  const keys = Object.keys(tags);
+  for (let i = 1; i < keys.length; i++) {
+    if (compareCodePoints(keys[i - 1]!, keys[i]!) >= 0) return keys.sort(compareCodePoints);
+  }
+  return keys;
+}
+
 /** UTF-8 byte length of a well-formed string (a lone surrogate would count 3, like U+FFFD). */
 function utf8Bytes(s: string): number {
   let n = s.length;
@@ -153,7 +162,7 @@ function assertWellFormed(s: string, what: string): void {
  */
 export function encodeSeriesKey(w: ByteWriter, key: SeriesKey): void {
   const tags = key.tags;
-  const keys = Object.keys(tags).sort(compareCodePoints);
+  const keys = codePointSortedTagKeys(tags);
   // Cheap bound first: a UTF-16 unit is at most 3 UTF-8 bytes and a prefix at most 3 bytes
   // (MAX_SERIES_KEY_BYTES < 2^21), so most keys never pay for an exact UTF-8 count.
   let boundBytes = key.metric.length * 3 + 3 + 3;

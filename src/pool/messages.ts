@@ -188,6 +188,8 @@ export interface WorkerData {
   readonly openTsdbMaxTags: number;
   /** OneNET: the zone (`±HH:MM`) of `at` times without one, and of the times read endpoints print (ServerConfig.onenetTimeZone). */
   readonly onenetTimeZone: string;
+  /** Synthetic points to ingest into a scratch shard before reporting ready (ServerConfig.warmUpPoints; src/pool/warm-up.ts). */
+  readonly warmUpPoints?: number;
   /** Int32Array over a SharedArrayBuffer: [0] = tombstone-log mutex (0 free, 1 held). */
   readonly locks: SharedArrayBuffer;
   /** BroadcastChannel name on which main announces shutdown and workers confirm close. */

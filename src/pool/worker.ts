@@ -26,7 +26,7 @@ import type {
   WorkerResult,
   WorkerTask,
 } from './messages.js';
-import { BatchBuilder } from '../protocols/batch-builder.js';
+import { BatchBuilder, sharedSeriesCache } from '../protocols/batch-builder.js';
 import { KairosDatapointsDecoder } from '../protocols/kairosdb/ingest.js';
 import type { TelnetDecoder } from '../protocols/kairosdb/telnet.js';
 import { OpenTsdbPutDecoder } from '../protocols/opentsdb/put.js';
@@ -49,6 +49,7 @@ import {
 import { lookupSeries, suggestNames } from '../query/listings.js';
 import { runOpenTsdbQuery } from '../query/opentsdb/index.js';
 import { runOneNetTask } from './onenet.js';
+import { warmUp } from './warm-up.js';
 import { CavePublishDecoder } from '../protocols/cave/publish.js';
 import { isCaveRequestError, parseCaveMetricsRequest } from '../protocols/cave/query.js';
 import { caveMetricNames, runCaveMetricsQuery } from '../query/cave.js';
@@ -112,7 +113,7 @@ control.onmessage = (event: unknown) => {
   // ends with pool.destroy() anyway.
   control.postMessage({ type: 'closed', shardId } satisfies ControlMessage);
 };
-control.postMessage({ type: 'ready', shardId } satisfies ControlMessage);
+
 
 /**
  * Background compaction: between tasks, once this shard has COMPACT_AFTER_SEALED sealed ingest
@@ -143,8 +144,11 @@ function append(batch: WriteBatch, sync: boolean): void {
   else appendNow(batch, sync);
 }
 
+/** The shard appends go to: this worker's, or the scratch shard while it warms up (warm-up.ts). */
+let appendTarget: ShardWriter = writer;
+
 function appendNow(batch: WriteBatch, sync: boolean): void {
-  const receipt = writer.append(batch, { sync });
+  const receipt = appendTarget.append(batch, { sync });
   if (receipt.durable) pendingDurable.push(receipt.durable);
 }
 
@@ -552,3 +556,23 @@ export default async function run(task: WorkerTask): Promise<WorkerResult | Inge
     return failure(err);
   }
 }
+
+// Ready once warm: synthetic tasks through run() into a scratch shard compile the ingest path for
+// real bodies' shapes before the first client's (src/pool/warm-up.ts, decision 0017). The pool
+// waits for every worker's 'ready' before the server listens, so no client task runs meanwhile.
+void warmUp({
+  points: config.warmUpPoints ?? 0,
+  syncPolicy: config.sync,
+  syncIntervalMs: config.syncIntervalMs,
+  log,
+  target: {
+    run,
+    redirectAppends: (scratch) => {
+      appendTarget = scratch ?? writer;
+    },
+    forgetSeries: () => sharedSeriesCache().forget(),
+  },
+}).then((warmed) => {
+  if (warmed !== undefined) log({ event: 'worker.warmed-up', shardId, points: warmed.points, elapsedMs: Math.round(warmed.elapsedMs) });
+  control.postMessage({ type: 'ready', shardId } satisfies ControlMessage);
+});

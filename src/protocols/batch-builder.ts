@@ -201,6 +201,9 @@ export class SeriesCache {
   private entryMetric = new Int32Array(256);
   private entryTagSet = new Int32Array(256);
   private entryKeys: (SeriesKey | undefined)[] = [];
+  /** keyOf's scratch: one series' tag keys and values while they are sorted. */
+  private readonly keyNames: string[] = [];
+  private readonly keyValues: string[] = [];
   /** Number of series entries (ids 0 … count − 1). */
   entryCount = 0;
 
@@ -241,8 +244,16 @@ export class SeriesCache {
    * must have flushed (decoders do before they close their body). Returns whether it cleared.
    */
   trim(): boolean {
-    if (this.bodies > 0) return false;
     if (this.entryCount <= this.maxCachedSeries && this.strings.bytes <= this.maxCachedStringBytes) return false;
+    return this.forget();
+  }
+
+  /**
+   * Forgets every string, tag set and series whatever the limits, unless a body is open (the
+   * worker's warm-up leaves nothing of its series behind). Returns whether it cleared.
+   */
+  forget(): boolean {
+    if (this.bodies > 0) return false;
     this.strings.clear();
     this.tagSetSlots = new Int32Array(1024);
     this.tagSetCount = 0;
@@ -293,13 +304,27 @@ export class SeriesCache {
     const o = this.tagSetTuple[this.entryTagSet[e]!]!;
     const n = t[o]!;
     const strings = this.strings;
-    const pairs: [string, string][] = [];
-    for (let i = 0; i < n; i++) pairs.push([strings.string(t[o + 1 + 2 * i]!), strings.string(t[o + 2 + 2 * i]!)]);
-    pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    // Insertion sort by key string into reused scratch arrays (keys are distinct): a new series
+    // allocates only its tags object, no [key, value] pairs and no comparator closure. keyOf was
+    // the largest single cost of a new series (bench/first-sight.bench.ts).
+    const names = this.keyNames;
+    const values = this.keyValues;
+    for (let i = 0; i < n; i++) {
+      const k = strings.string(t[o + 1 + 2 * i]!);
+      const v = strings.string(t[o + 2 + 2 * i]!);
+      let j = i;
+      for (; j > 0 && names[j - 1]! > k; j--) {
+        names[j] = names[j - 1]!;
+        values[j] = values[j - 1]!;
+      }
+      names[j] = k;
+      values[j] = v;
+    }
     const tags: Record<string, string> = {};
-    for (const [k, v] of pairs) {
-      if (k === '__proto__') Object.defineProperty(tags, k, { value: v, enumerable: true, writable: true, configurable: true });
-      else tags[k] = v;
+    for (let i = 0; i < n; i++) {
+      const k = names[i]!;
+      if (k === '__proto__') Object.defineProperty(tags, k, { value: values[i], enumerable: true, writable: true, configurable: true });
+      else tags[k] = values[i]!;
     }
     key = { metric: strings.string(this.entryMetric[e]!), tags };
     this.entryKeys[e] = key;

@@ -404,9 +404,15 @@ export class SimplePointSeriesMemo {
   private seriesEntries = new Int32Array(1024);
   /** The series-cache generation the entries belong to. */
   generation = -1;
-  /** A DataView over the last input buffer looked at (one per chunk, not per point). */
+  /**
+   * DataViews over the last two buffers looked at (one per chunk, not per point): the body's
+   * chunk and the decoder's copy of a pending point's bytes alternate while new series are
+   * learnt, and one cached view would be rebuilt twice per new series.
+   */
   private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
   private viewBuf: Uint8Array | undefined;
+  private otherView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+  private otherViewBuf: Uint8Array | undefined;
 
   constructor(
     private readonly maxEntries = 262_144,
@@ -414,11 +420,13 @@ export class SimplePointSeriesMemo {
   ) {}
 
   private viewOf(buf: Uint8Array): DataView<ArrayBufferLike> {
-    if (buf !== this.viewBuf) {
-      this.viewBuf = buf;
-      this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    }
-    return this.view;
+    if (buf === this.viewBuf) return this.view;
+    const view = buf === this.otherViewBuf ? this.otherView : new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.otherView = this.view;
+    this.otherViewBuf = this.viewBuf;
+    this.view = view;
+    this.viewBuf = buf;
+    return view;
   }
 
   /** Remembered series. */

@@ -171,6 +171,37 @@ describe('encoding bytes are part of the format', () => {
 });
 
 describe('primitives', () => {
+  it('string writes varuint(UTF-8 length) + UTF-8 for any well-formed string (ASCII fast path included)', () => {
+    const utf8 = new TextEncoder();
+    const reference = (s: string): number[] => {
+      const bytes = utf8.encode(s);
+      const w = new ByteWriter(4);
+      w.varuint(bytes.length);
+      return [...w.bytes(), ...bytes];
+    };
+    // Lengths around the fast path's 127-unit bound, non-ASCII anywhere (first, last, at 127).
+    const ascii = fc.string({ unit: fc.integer({ min: 0, max: 0x7f }).map((c) => String.fromCharCode(c)), maxLength: 300 });
+    const any = fc.string({ unit: 'grapheme', maxLength: 200 });
+    const mixed = fc.tuple(ascii, any, ascii).map(([a, b, c]) => a + b + c);
+    fc.assert(
+      fc.property(fc.oneof(ascii, any, mixed), (s) => {
+        const w = new ByteWriter(2);
+        w.u8(0xaa);
+        w.string(s);
+        w.u8(0xbb);
+        expect([...w.bytes()]).toEqual([0xaa, ...reference(s), 0xbb]);
+        const r = new ByteReader(w.bytes());
+        r.u8();
+        expect(r.string()).toBe(s);
+      }),
+    );
+    for (const s of ['', 'a'.repeat(127), 'a'.repeat(128), `${'a'.repeat(126)}é`, `${'a'.repeat(127)}é`, 'é', '😀x']) {
+      const w = new ByteWriter(1);
+      w.string(s);
+      expect([...w.bytes()]).toEqual(reference(s));
+    }
+  });
+
   it('varuint/varint round-trip up to 2^53 / 2^52', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), fc.integer({ min: -(2 ** 52), max: 2 ** 52 }), (u, s) => {
