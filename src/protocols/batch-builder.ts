@@ -32,7 +32,7 @@ export class StringTable {
   private lengths = new Int32Array(256);
   private arena = new Uint8Array(4096);
   private arenaUsed = 0;
-  private strings: (string | undefined)[] = [];
+  private readonly strings: (string | undefined)[] = [];
   private scratch = new Uint8Array(256);
   /** Number of distinct strings. */
   size = 0;
@@ -47,7 +47,9 @@ export class StringTable {
     this.slots.fill(0);
     this.size = 0;
     this.arenaUsed = 0;
-    this.strings = [];
+    // Emptied in place, not replaced by a new []: a fresh array has another elements kind (map),
+    // and replacing it deoptimized every compiled function that reads the field (decision 0017).
+    this.strings.length = 0;
   }
 
   /** Id of the string whose well-formed UTF-8 encoding is buf[start, end) (ASCII is always well-formed). */
@@ -200,7 +202,7 @@ export class SeriesCache {
   private seriesSlots = new Int32Array(1024); // entry + 1
   private entryMetric = new Int32Array(256);
   private entryTagSet = new Int32Array(256);
-  private entryKeys: (SeriesKey | undefined)[] = [];
+  private readonly entryKeys: (SeriesKey | undefined)[] = [];
   /** keyOf's scratch: one series' tag keys and values while they are sorted. */
   private readonly keyNames: string[] = [];
   private readonly keyValues: string[] = [];
@@ -260,7 +262,7 @@ export class SeriesCache {
     this.tuplesUsed = 0;
     this.seriesSlots = new Int32Array(1024);
     this.entryCount = 0;
-    this.entryKeys = [];
+    this.entryKeys.length = 0; // in place: see StringTable.clear
     this.gen++;
     this.numbering = {};
     return true;
