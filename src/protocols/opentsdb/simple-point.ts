@@ -402,6 +402,8 @@ export class SimplePointSeriesMemo {
   private readonly series = new ByteStrings(); // the metric's bytes, keyed with the tags id
   private seriesTags = new Int32Array(1024);
   private seriesEntries = new Int32Array(1024);
+  /** The tags object matchTags found last (−1: none): tried first for the next point. */
+  private lastTagsId = -1;
   /** The series-cache generation the entries belong to. */
   generation = -1;
   /**
@@ -437,6 +439,7 @@ export class SimplePointSeriesMemo {
   clear(): void {
     this.tags.clear();
     this.series.clear();
+    this.lastTagsId = -1;
   }
 
   /**
@@ -445,13 +448,22 @@ export class SimplePointSeriesMemo {
    */
   matchTags(buf: Uint8Array, start: number, limit: number): number {
     if (this.tags.size === 0) return -1;
-    const h = tagsPrefixHash(buf, this.viewOf(buf), start, limit);
-    if (h < 0) return -1;
     const t = this.tags;
+    const view = this.viewOf(buf);
+    // The previous point's tags object first: clients send a host's metrics one after another
+    // (TSBS, collectd, tcollector), so most points repeat it; a compare in place skips the hash
+    // and the probe. A remembered object is a whole JSON object, so equal bytes are that object.
+    const last = this.lastTagsId;
+    if (last >= 0 && start + t.lengths[last]! <= limit && t.equals(last, buf, view, start)) return last;
+    const h = tagsPrefixHash(buf, view, start, limit);
+    if (h < 0) return -1;
     for (let slot = t.firstSlot(h); ; slot = t.nextSlot(slot)) {
       const id = t.idAt(slot);
       if (id < 0) return -1;
-      if (t.hashes[id] === h && start + t.lengths[id]! <= limit && t.equals(id, buf, this.viewOf(buf), start)) return id;
+      if (t.hashes[id] === h && start + t.lengths[id]! <= limit && t.equals(id, buf, view, start)) {
+        this.lastTagsId = id;
+        return id;
+      }
     }
   }
 
