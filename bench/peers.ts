@@ -10,6 +10,7 @@
 //   npx tsc -p tsconfig.json && node dist/bench/peers.js --harness ../shared/peers \
 //     --servers vm,strata --batches 5000,50 --gzip off,on --reps 3 --points 2000000 --out results.jsonl
 //
+// A server named `strata@flag=value@…` is Strata with those flags (e.g. `strata@warm-up-points=0`).
 // Needs `victoria-metrics` on PATH (apt-get install victoria-metrics) for `vm`, and the harness's
 // `npm install` (undici). Prints one summary line per run and the median table at the end.
 import * as fs from 'node:fs';
@@ -87,10 +88,24 @@ const base = {
 const work = new Map<string, HarnessWorkload>();
 for (const batch of batches) for (const gzip of gzips) work.set(`${batch}/${gzip}`, h.generate({ ...base, batch, gzip }));
 
+/**
+ * Server flags of a Strata variant: `strata@warm-up-points=0@sync=never` runs Strata with
+ * `--warm-up-points 0 --sync never`, so variants can be compared in one run.
+ */
+function strataArgs(spec: string): string[] {
+  return spec
+    .split('@')
+    .slice(1)
+    .flatMap((kv) => {
+      const eq = kv.indexOf('=');
+      return eq < 0 ? [`--${kv}`] : [`--${kv.slice(0, eq)}`, kv.slice(eq + 1)];
+    });
+}
+
 /** One run against a fresh Strata: the harness's measure, then our own stored-count check. */
-async function runStrata(w: HarnessWorkload, o: Record<string, unknown>): Promise<HarnessResult> {
+async function runStrata(w: HarnessWorkload, o: Record<string, unknown>, spec: string): Promise<HarnessResult> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-peers-'));
-  const server = await spawnServer({ threads: Number(a.threads), dataDir });
+  const server = await spawnServer({ threads: Number(a.threads), dataDir, serverArgs: strataArgs(spec) });
   try {
     await new Promise((r) => setTimeout(r, 1000));
     const r = await h.measure(w, { ...o, url: `http://127.0.0.1:${server.http}/api/put`, serverPid: server.pid, verify: 'none', dataDir });
@@ -114,7 +129,7 @@ for (let rep = 1; rep <= reps; rep++) {
           const w = work.get(`${batch}/${gzip}`)!;
           const o = { ...base, batch, gzip, concurrency, label: `${server} rep${rep}` };
           let r: HarnessResult;
-          if (server === 'strata') r = await runStrata(w, o);
+          if (server === 'strata' || server.startsWith('strata@')) r = await runStrata(w, o, server);
           else {
             const peer = await h.startPeer(server);
             try {

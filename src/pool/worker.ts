@@ -254,7 +254,7 @@ const SYNC_INFLATE_MAX_INFLATED_BYTES = 32 * 1024 * 1024;
  */
 function inflateSmall(body: Uint8Array, encoding: 'gzip' | 'deflate', maxInflatedBytes: number): Uint8Array | undefined {
   const capBytes = Math.min(maxInflatedBytes, SYNC_INFLATE_MAX_INFLATED_BYTES);
-  const options = { maxOutputLength: capBytes + 1 };
+  const options = { maxOutputLength: capBytes + 1, chunkSize: inflateChunkBytes(body, encoding, capBytes) };
   let out: Buffer;
   try {
     out = encoding === 'gzip' ? zlib.gunzipSync(body, options) : isZlibHeader(body) ? zlib.inflateSync(body, options) : zlib.inflateRawSync(body, options);
@@ -270,6 +270,21 @@ function inflateSmall(body: Uint8Array, encoding: 'gzip' | 'deflate', maxInflate
     throw tooLarge(maxInflatedBytes);
   }
   return out;
+}
+
+/**
+ * Output chunk for a one-call inflate: the whole body in one piece when its size can be told.
+ * zlib's default 16 KiB pieces made a 5,000-point body (1.16 MB) 71 inflate calls, 71 buffers and
+ * a concatenation: inflating ran at 0.77–0.95 GB/s against 1.05–1.6 GB/s in one piece (peers
+ * workload bodies, `zlib.gunzipSync` alone). A gzip member ends with its size mod 2^32 (ISIZE),
+ * which the sender controls, so the chunk is also held to 32 × the encoded bytes (text rarely
+ * deflates further; a larger body just takes more pieces) and 4 MiB: never more memory than the
+ * inflate would take anyway.
+ */
+function inflateChunkBytes(body: Uint8Array, encoding: 'gzip' | 'deflate', capBytes: number): number {
+  const n = body.length;
+  const claimed = encoding === 'gzip' && n >= 18 ? (body[n - 4]! | (body[n - 3]! << 8) | (body[n - 2]! << 16) | (body[n - 1]! << 24)) >>> 0 : 4 * n;
+  return Math.max(16 * 1024, Math.min(claimed + 1, 32 * n, capBytes + 1, 4 * 1024 * 1024));
 }
 
 /** RFC 1950 header check: HTTP "deflate" is meant to be zlib-wrapped, but some clients send raw. */
