@@ -4,6 +4,7 @@
 // the one race this leaves. Never holds the lock across an await: every caller is synchronous.
 import * as os from 'node:os';
 import type { FileSystem } from '../../engine/index.js';
+import { processIsAlive } from '../pid.js';
 import { CredentialError, CredentialErrorCode, credentialIoError } from './errors.js';
 
 /** How long an unreadable (empty) lock may stay so before it counts as left by a crash. */
@@ -14,14 +15,6 @@ function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 interface Holder {
   readonly pid: number;
@@ -52,7 +45,7 @@ export class LockFile {
       if (raw !== undefined && holder === undefined) emptySince ??= now;
       else emptySince = undefined;
       const stale =
-        (holder !== undefined && holder.host === os.hostname() && (holder.pid === process.pid || !isAlive(holder.pid))) ||
+        (holder !== undefined && holder.host === os.hostname() && (holder.pid === process.pid || !processIsAlive(holder.pid))) ||
         (emptySince !== undefined && now - emptySince >= EMPTY_LOCK_STALE_MS);
       if (stale) {
         this.onStale(raw?.trim() || '(empty)');

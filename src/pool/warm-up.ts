@@ -18,6 +18,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { ShardWriter } from '../../engine/index.js';
 import type { LogEvent } from '../log.js';
+import { processIsAlive } from '../pid.js';
 import type { KairosIngestTask, OpenTsdbPutTask } from './messages.js';
 
 /** The tasks the warm-up runs. */
@@ -62,24 +63,13 @@ const FIELDS = ['usage_user', 'usage_system', 'usage_idle', 'usage_nice', 'usage
 const REGIONS = ['us-east-1', 'us-west-1', 'eu-west-1', 'ap-southeast-2', 'sa-east-1'];
 const EPOCH_S = 1_600_000_000;
 
-/** A deterministic stream of doubles in [0, 1) (mulberry32): the same bodies on every start. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Eight TSBS-like tags of one host (the count OpenTSDB allows by default). */
-function hostTags(round: number, host: number, rnd: () => number): Record<string, string> {
+function hostTags(round: number, host: number): Record<string, string> {
   return {
     hostname: `host_${round}_${host}`,
     region: REGIONS[host % REGIONS.length]!,
     datacenter: `dc-${host % 3}`,
-    rack: String(Math.floor(rnd() * 100)),
+    rack: String(host % 100),
     os: host % 2 === 0 ? 'Ubuntu16.04LTS' : 'Ubuntu15.10',
     arch: host % 2 === 0 ? 'x64' : 'x86',
     team: ['SF', 'NYC', 'LON', 'CHI'][host % 4]!,
@@ -94,8 +84,8 @@ function hostTags(round: number, host: number, rnd: () => number): Record<string
  * forms such as 5.551115123125783e-17 (a series then holds integers and floats). Missing these
  * left V8 without feedback for them: the first real "0" or "1e-17" deoptimized the number scan.
  */
-function value(k: number, rnd: () => number): number {
-  const v = rnd() * 100;
+function value(k: number): number {
+  const v = Math.random() * 100;
   switch (k % 16) {
     case 1:
       return 0;
@@ -121,8 +111,7 @@ function value(k: number, rnd: () => number): number {
  * rest repeat them at later timestamps (fast path). Key orders vary as clients' do.
  */
 function openTsdbBodies(round: number, points: number): Buffer[] {
-  const rnd = random(round + 1);
-  const tags = Array.from({ length: HOSTS }, (_, h) => JSON.stringify(hostTags(round, h, rnd)));
+  const tags = Array.from({ length: HOSTS }, (_, h) => JSON.stringify(hostTags(round, h)));
   const series = HOSTS * FIELDS.length;
   const bodies: Buffer[] = [];
   let parts: string[] = [];
@@ -131,7 +120,7 @@ function openTsdbBodies(round: number, points: number): Buffer[] {
     const metric = `warm_up.cpu.${FIELDS[s % FIELDS.length]!}`;
     const t = EPOCH_S + 10 * Math.floor(k / series);
     const timestamp = round % 2 === 0 ? t : t * 1000;
-    const v = value(k, rnd);
+    const v = value(k);
     const tagJson = tags[Math.floor(s / FIELDS.length)]!;
     parts.push(
       k % 2 === 0
@@ -148,14 +137,13 @@ function openTsdbBodies(round: number, points: number): Buffer[] {
 
 /** One round's KairosDB body of exactly `points` datapoints, spread over the round's series in runs. */
 function kairosBody(round: number, points: number): Buffer {
-  const rnd = random(round + 1001);
   const series = HOSTS * FIELDS.length;
   const metrics: string[] = [];
   for (let s = 0; s < series && s < points; s++) {
     const run = Math.floor(points / series) + (s < points % series ? 1 : 0);
     const dps: string[] = [];
-    for (let i = 0; i < run; i++) dps.push(`[${(EPOCH_S + 10 * i) * 1000},${value(s + i, rnd)}]`);
-    const tags = JSON.stringify(hostTags(round, Math.floor(s / FIELDS.length), rnd));
+    for (let i = 0; i < run; i++) dps.push(`[${(EPOCH_S + 10 * i) * 1000},${value(s + i)}]`);
+    const tags = JSON.stringify(hostTags(round, Math.floor(s / FIELDS.length)));
     metrics.push(`{"name":"warm_up.kairos.${FIELDS[s % FIELDS.length]!}","datapoints":[${dps.join(',')}],"tags":${tags}}`);
   }
   return Buffer.from(`[${metrics.join(',')}]`);
@@ -163,15 +151,6 @@ function kairosBody(round: number, points: number): Buffer {
 
 /** Scratch directories are named strata-warm-up-<pid>-<random>. */
 const SCRATCH_PREFIX = 'strata-warm-up-';
-
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Removes scratch directories left by servers killed during their warm-up (their process is
@@ -181,7 +160,7 @@ function removeAbandonedScratch(parent: string): void {
   for (const name of fs.readdirSync(parent)) {
     if (!name.startsWith(SCRATCH_PREFIX)) continue;
     const pid = Number.parseInt(name.slice(SCRATCH_PREFIX.length), 10);
-    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !processExists(pid)) {
+    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !processIsAlive(pid)) {
       fs.rmSync(path.join(parent, name), { recursive: true, force: true });
     }
   }

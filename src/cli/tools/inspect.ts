@@ -34,6 +34,7 @@ import {
   verifyBlock,
   type FileSystem,
 } from '../../../engine/index.js';
+import { processIsAlive } from '../../pid.js';
 import { ToolError, isoTime, writeText, type Tool, type ToolCall, type ToolContext } from './common.js';
 
 /** A checksum or structure failure: where it is and what failed. */
@@ -105,14 +106,6 @@ export interface InspectReport {
 /** Scan window when looking for whole blocks after the place a walk stopped. */
 const SCAN_CHUNK_BYTES = 1 << 20;
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function lockOwner(fsys: FileSystem, shardDir: string): number | null {
   const lockPath = path.join(shardDir, 'LOCK');
@@ -130,7 +123,7 @@ function lockOwner(fsys: FileSystem, shardDir: string): number | null {
     return null;
   }
   const pid = Number(text.split(' ')[0]);
-  return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : null;
+  return Number.isInteger(pid) && pid > 0 && processIsAlive(pid) ? pid : null;
 }
 
 /**
