@@ -173,7 +173,7 @@ async function forEachBodyChunk(task: KairosIngestTask | KairosQueryTask | OpenT
   if (body.length <= SYNC_INFLATE_MAX_ENCODED_BYTES) {
     const whole = inflateSmall(body, task.encoding, task.maxInflatedBytes);
     if (whole !== undefined) {
-      write(whole);
+      write(plainBytes(whole));
       return;
     }
     // It inflates past what one call may hold (a bomb, most likely): stream it in pieces instead.
@@ -198,7 +198,7 @@ async function forEachBodyChunk(task: KairosIngestTask | KairosQueryTask | OpenT
       total += chunk.length;
       if (total > task.maxInflatedBytes) return fail(tooLarge(task.maxInflatedBytes));
       try {
-        write(chunk);
+        write(plainBytes(chunk));
       } catch (err) {
         fail(err);
       }
@@ -270,6 +270,17 @@ function inflateSmall(body: Uint8Array, encoding: 'gzip' | 'deflate', maxInflate
     throw tooLarge(maxInflatedBytes);
   }
   return out;
+}
+
+/**
+ * The same bytes as a plain Uint8Array (no copy). zlib hands out Buffers, and a Buffer has another
+ * map than the Uint8Array over a transferred body: decoders that met both ran polymorphic code on
+ * every body, plain or gzip (and the warm-up sends both). One map keeps the hot loops monomorphic:
+ * the OpenTSDB decoder ran 2–9 % faster on the peers bodies than one that had also met Buffers
+ * (three same-machine runs of 15 rounds each).
+ */
+function plainBytes(b: Uint8Array): Uint8Array {
+  return b.constructor === Uint8Array ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
 /**
