@@ -57,8 +57,13 @@ export interface WarmUpReport {
  * their first capacity as real 5,000-point bodies make them (code only a grown batch runs).
  */
 const BODY_POINTS = 5_000;
-/** Hosts per round: each round brings HOSTS × FIELDS series the decoders have never seen. */
-const HOSTS = 50;
+/**
+ * Hosts per round: each round brings HOSTS × FIELDS series the decoders have never seen. Enough
+ * rounds of them (600 hosts for the default points) that the series cache's tables grow past
+ * their first sizes here: a table's first reassignment deoptimizes the code that read it as a
+ * constant, and it should happen now, not at the first client body.
+ */
+const HOSTS = 150;
 const FIELDS = ['usage_user', 'usage_system', 'usage_idle', 'usage_nice', 'usage_iowait', 'usage_irq', 'usage_softirq', 'usage_steal', 'usage_guest', 'usage_guest_nice'];
 const REGIONS = ['us-east-1', 'us-west-1', 'eu-west-1', 'ap-southeast-2', 'sa-east-1'];
 const EPOCH_S = 1_600_000_000;
@@ -206,9 +211,9 @@ export async function warmUp(options: WarmUpOptions): Promise<WarmUpReport | und
     // A small segment (its preallocation is paid here too); the shard's own sync policy.
     scratch = ShardWriter.open({ dir, shardId: 0, syncPolicy: options.syncPolicy, syncIntervalMs: options.syncIntervalMs, segmentBytes: 8 * 1024 * 1024 });
     target.redirectAppends(scratch);
-    // Rounds of 500 new series, each seen 16 times: three quarters OpenTSDB (a 5,000-point body,
+    // Rounds of 1,500 new series, each seen 8 times: three quarters OpenTSDB (a 5,000-point body,
     // then the rest gzipped), a quarter KairosDB.
-    const roundPoints = 16 * HOSTS * FIELDS.length;
+    const roundPoints = 8 * HOSTS * FIELDS.length;
     let done = 0;
     let stored = 0;
     for (let round = 0; done < options.points; round++) {

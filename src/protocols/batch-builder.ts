@@ -257,10 +257,12 @@ export class SeriesCache {
   forget(): boolean {
     if (this.bodies > 0) return false;
     this.strings.clear();
-    this.tagSetSlots = new Int32Array(1024);
+    // Slot tables are zeroed, not replaced: a field assigned only once is a constant to compiled
+    // code, and its first reassignment deoptimizes all of it (decision 0017).
+    this.tagSetSlots.fill(0);
     this.tagSetCount = 0;
     this.tuplesUsed = 0;
-    this.seriesSlots = new Int32Array(1024);
+    this.seriesSlots.fill(0);
     this.entryCount = 0;
     this.entryKeys.length = 0; // in place: see StringTable.clear
     this.gen++;

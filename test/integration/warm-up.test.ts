@@ -20,12 +20,12 @@ describe('warm-up', () => {
     await server.stop();
   });
 
-  it('runs in every worker before the server listens', () => {
-    const warmed = server
-      .stderr()
-      .split('\n')
-      .filter((l) => l.includes('"worker.warmed-up"'))
-      .map((l) => JSON.parse(l) as { shardId: number; points: number });
+  it('runs in every worker before the server listens', async () => {
+    // Worker threads' stderr reaches the process' stderr asynchronously: the lines may come after
+    // the listening line (they were written before it).
+    const warmedLines = (): string[] => server.stderr().split('\n').filter((l) => l.includes('"worker.warmed-up"'));
+    for (let waitedMs = 0; warmedLines().length < 2 && waitedMs < 10_000; waitedMs += 50) await new Promise((r) => setTimeout(r, 50));
+    const warmed = warmedLines().map((l) => JSON.parse(l) as { shardId: number; points: number });
     expect(warmed.map((w) => w.shardId).sort()).toEqual([0, 1]);
     expect(warmed.every((w) => w.points === 8000)).toBe(true);
     // Its scratch shards are gone (this server's pid names them).
