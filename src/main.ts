@@ -65,6 +65,7 @@ async function serve(config: ServerConfig): Promise<void> {
   const metrics = new ServerMetrics({ queuedTasks: () => pool.queuedTasks, inflightBytes: () => budget.inUseBytes, inflightLimitBytes: budget.limitBytes, dataDir: config.dataDir });
   const pool = await WorkerPool.start({
     onResult: (task, result) => metrics.observeResult(task, result),
+    onStats: (stats) => metrics.observeStats(stats),
     threads: config.threads,
     maxQueuedTasks: config.maxQueuedTasks,
     // Groups end at 1 MiB or 256 parts so one group's decode stays a few ms (latency of its first part).

@@ -37,12 +37,21 @@ export interface MetricsSources {
 
 /** Latency buckets (seconds): 0.5 ms … 10 s, for requests from a 1-point put to a 5,000-point gzip body. */
 const LATENCY_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** msync takes microseconds on tmpfs, milliseconds on SSDs, up to seconds on a busy disk. */
+const SYNC_BUCKETS_S = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5];
 
 export class ServerMetrics {
   readonly registry = new Registry();
   private readonly requests: Counter<'api' | 'status'>;
   private readonly latency: Histogram<'api'>;
   private readonly points: Counter<'api'>;
+  private readonly rejected: Counter<'api'>;
+  private readonly series: Gauge<'shard'>;
+  private readonly compactionPending: Gauge<'shard'>;
+  private readonly compactions: Counter<'shard'>;
+  private readonly syncs: Histogram;
+  /** Last cumulative compaction count seen per shard (the counter advances by the difference). */
+  private readonly compactionsSeen = new Map<number, number>();
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -55,6 +64,17 @@ export class ServerMetrics {
       registers,
     });
     this.points = new Counter({ name: 'strata_points_stored_total', help: 'Points stored (acknowledged), by API; telnet = the line port', labelNames: ['api'], registers });
+    this.rejected = new Counter({
+      name: 'strata_points_rejected_total',
+      help: "Points refused one by one while the rest of their request was stored (OpenTSDB's per-point failures), by API; requests refused whole are strata_http_requests_total by status",
+      labelNames: ['api'],
+      registers,
+    });
+    // Shard figures the workers send each second (StatsMessage); absent until the first arrives.
+    this.series = new Gauge({ name: 'strata_series', help: 'Distinct series per shard (its catalog)', labelNames: ['shard'], registers });
+    this.compactionPending = new Gauge({ name: 'strata_compaction_pending_segments', help: 'Sealed ingest segments waiting for compaction, per shard', labelNames: ['shard'], registers });
+    this.compactions = new Counter({ name: 'strata_compactions_total', help: 'Compactions finished, per shard', labelNames: ['shard'], registers });
+    this.syncs = new Histogram({ name: 'strata_sync_duration_seconds', help: 'msync of appended bytes (the durability step of every --sync policy)', buckets: SYNC_BUCKETS_S, registers });
     new Gauge({ name: 'strata_worker_queue_tasks', help: 'Tasks waiting for a worker', registers, collect() { this.set(sources.queuedTasks()); } });
     new Gauge({ name: 'strata_inflight_body_bytes', help: 'Request body bytes held in flight (503 past strata_inflight_body_limit_bytes)', registers, collect() { this.set(sources.inflightBytes()); } });
     new Gauge({ name: 'strata_inflight_body_limit_bytes', help: 'The in-flight body budget (--max-inflight-bytes)', registers }).set(sources.inflightLimitBytes);
@@ -89,10 +109,25 @@ export class ServerMetrics {
     this.latency.observe({ api }, seconds);
   }
 
-  /** A worker result: its stored points (`points`, present on ingest answers) count for the task's API. */
-  observeResult(task: { readonly kind: string; readonly internal?: boolean }, result: { readonly points?: number } | undefined): void {
+  /** A worker result: its stored and refused points (present on ingest answers) count for the task's API. */
+  observeResult(task: { readonly kind: string; readonly internal?: boolean }, result: { readonly points?: number; readonly rejectedPoints?: number } | undefined): void {
+    if (task.internal === true) return;
     const points = result?.points;
-    if (points !== undefined && points > 0 && task.internal !== true) this.points.inc({ api: apiOfTask(task.kind) }, points);
+    if (points !== undefined && points > 0) this.points.inc({ api: apiOfTask(task.kind) }, points);
+    const rejected = result?.rejectedPoints;
+    if (rejected !== undefined && rejected > 0) this.rejected.inc({ api: apiOfTask(task.kind) }, rejected);
+  }
+
+  /** A worker's stats message: its shard's series, compaction backlog and progress, msync durations. */
+  observeStats(stats: { readonly shardId: number; readonly series: number; readonly compactionPendingSegments: number; readonly compactions: number; readonly syncSeconds: readonly number[] }): void {
+    const shard = String(stats.shardId);
+    this.series.set({ shard }, stats.series);
+    this.compactionPending.set({ shard }, stats.compactionPendingSegments);
+    const seen = this.compactionsSeen.get(stats.shardId) ?? 0;
+    if (stats.compactions > seen) this.compactions.inc({ shard }, stats.compactions - seen);
+    else this.compactions.inc({ shard }, 0); // present from the first message on
+    this.compactionsSeen.set(stats.shardId, stats.compactions);
+    for (const seconds of stats.syncSeconds) this.syncs.observe(seconds);
   }
 
   /** The exposition text and its Content-Type. */

@@ -44,6 +44,8 @@ export interface ShardWriterOptions {
   /** For 'interval': msync period. Default 1000 ms. */
   readonly syncIntervalMs?: number;
   readonly log?: EngineLog;
+  /** Called after every msync of appended bytes, with its duration (for the server's metrics). */
+  readonly onSync?: (durationSeconds: number, bytes: number) => void;
   /** Wall clock in ms; injectable for tests. */
   readonly nowMs?: () => number;
 }
@@ -104,6 +106,7 @@ export class ShardWriter {
   private readonly segmentBytes: number;
   private readonly syncPolicy: SyncPolicy;
   private readonly log: EngineLog;
+  private readonly onSync: ((durationSeconds: number, bytes: number) => void) | undefined;
   private readonly nowMs: () => number;
   private readonly encoder = new BlockEncoder('fast');
   /** Sealed segments of this shard in sequence order (readers list the directory themselves). */
@@ -149,6 +152,7 @@ export class ShardWriter {
     this.segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
     this.syncPolicy = options.syncPolicy ?? 'interval';
     this.log = options.log ?? (() => {});
+    this.onSync = options.onSync;
     this.nowMs = options.nowMs ?? Date.now;
   }
 
@@ -759,12 +763,15 @@ export class ShardWriter {
     const active = this.active;
     if (!active || active.syncedUpTo >= active.index.endOffset) return;
     const end = active.index.endOffset;
+    const startedNs = this.onSync !== undefined ? process.hrtime.bigint() : 0n;
     try {
       this.fs.msync(active.mapping, active.syncedUpTo, end - active.syncedUpTo);
     } catch (err) {
       throw fromSystemError(err, `msync ${active.index.path}`);
     }
+    const bytes = end - active.syncedUpTo;
     active.syncedUpTo = end;
+    this.onSync?.(Number(process.hrtime.bigint() - startedNs) / 1e9, bytes);
   }
 
   private syncNowQuietly(): void {

@@ -143,6 +143,8 @@ export interface WorkerReply {
   readonly gzipped: boolean;
   /** Points stored by this task (ingest), for metrics and tests. */
   readonly points?: number;
+  /** Points refused one by one while others were stored (OpenTSDB's per-point failures), for metrics. */
+  readonly rejectedPoints?: number;
 }
 
 /**
@@ -210,4 +212,20 @@ export interface ReadyMessage {
   readonly type: 'ready';
   readonly shardId: number;
 }
-export type ControlMessage = ShutdownMessage | ClosedMessage | ReadyMessage;
+/**
+ * Worker → main on the control channel, every second: the shard's figures for GET /metrics
+ * (src/metrics.ts). Counters are cumulative since the worker started; `syncSeconds` holds the
+ * durations of the msyncs since the previous stats message.
+ */
+export interface StatsMessage {
+  readonly type: 'stats';
+  readonly shardId: number;
+  /** Distinct series the shard has written (its catalog's size). */
+  readonly series: number;
+  /** Sealed ingest segments waiting for compaction. */
+  readonly compactionPendingSegments: number;
+  /** Compactions of the shard that finished since the worker started. */
+  readonly compactions: number;
+  readonly syncSeconds: readonly number[];
+}
+export type ControlMessage = ShutdownMessage | ClosedMessage | ReadyMessage | StatsMessage;

@@ -7,7 +7,7 @@ import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina, transferableSymbol, valueSymbol } from 'piscina';
 import { ServiceError, ServiceErrorCode } from '../errors.js';
 import { IngestCoalescer, type CoalescerLimits } from './coalescer.js';
-import type { ControlMessage, IngestGroupReply, PingTask, WorkerData, WorkerResult, WorkerTask } from './messages.js';
+import type { ControlMessage, IngestGroupReply, PingTask, StatsMessage, WorkerData, WorkerResult, WorkerTask } from './messages.js';
 
 export interface PoolOptions {
   readonly threads: number;
@@ -19,6 +19,8 @@ export interface PoolOptions {
   readonly coalescing?: CoalescerLimits;
   /** Told of every task's result (the server's metrics count stored points from it). */
   readonly onResult?: (task: WorkerTask, result: WorkerResult) => void;
+  /** Told of every worker's stats message (each second; the server's metrics). */
+  readonly onStats?: (stats: StatsMessage) => void;
 }
 
 let channelCounter = 0;
@@ -194,6 +196,10 @@ export class WorkerPool {
   }
 
   private onControl(message: ControlMessage): void {
+    if (message.type === 'stats') {
+      this.options.onStats?.(message);
+      return;
+    }
     if (message.type === 'ready') this.readyShards.add(message.shardId);
     else if (message.type === 'closed') this.closedShards.add(message.shardId);
     for (const w of this.waiters.splice(0)) w();

@@ -69,6 +69,10 @@ function exclusive<T>(fn: () => T): T {
   }
 }
 
+/** msync durations since the last stats message (a burst past the bound is sampled by its start). */
+const syncSeconds: number[] = [];
+const MAX_SYNCS_PER_STATS = 1000;
+
 function claimShard(): { writer: ShardWriter; shardId: number } {
   return exclusive(() => {
     for (let shardId = 0; ; shardId++) {
@@ -80,6 +84,9 @@ function claimShard(): { writer: ShardWriter; shardId: number } {
           syncIntervalMs: config.syncIntervalMs,
           segmentBytes: config.segmentBytes,
           log,
+          onSync: (seconds) => {
+            if (syncSeconds.length < MAX_SYNCS_PER_STATS) syncSeconds.push(seconds);
+          },
         });
         return { writer, shardId };
       } catch (err) {
@@ -103,6 +110,7 @@ control.onmessage = (event: unknown) => {
   const message = (event as { data: ControlMessage }).data;
   if (message.type !== 'shutdown') return;
   clearInterval(compactTimer);
+  clearInterval(statsTimer);
   try {
     writer.close();
     engine.close();
@@ -127,12 +135,28 @@ const compactTimer = setInterval(() => {
   try {
     engine.refresh();
     const result = writer.compact({ tombstones: engine.tombstones });
+    compactions++;
     log({ event: 'shard.compacted', shardId, pointsIn: result.pointsIn, pointsOut: result.pointsOut, bytesIn: result.bytesIn, bytesOut: result.bytesOut });
   } catch (err) {
     log({ level: 'error', event: 'shard.compaction-failed', shardId, message: (err as Error).message });
   }
 }, config.compactCheckMs || COMPACT_CHECK_MS);
 compactTimer.unref();
+let compactions = 0;
+
+/** The shard's figures for GET /metrics, every second on the control channel (StatsMessage). */
+const STATS_INTERVAL_MS = 1000;
+const statsTimer = setInterval(() => {
+  control.postMessage({
+    type: 'stats',
+    shardId,
+    series: writer.seriesCount,
+    compactionPendingSegments: writer.sealedIngestSegmentCount(),
+    compactions,
+    syncSeconds: syncSeconds.splice(0),
+  } satisfies ControlMessage);
+}, STATS_INTERVAL_MS);
+statsTimer.unref();
 
 /**
  * Appends one decoded batch — or, while an ingest group runs, adds it to the group's batch (see
@@ -401,7 +425,7 @@ async function openTsdbPut(task: OpenTsdbPutTask): Promise<WorkerResult> {
     await settleDurable();
   }
   const response = renderPutResponse(result, flags, writes);
-  return { ok: true, status: response.body === '' ? 204 : response.status, body: response.body, gzipped: false, points: result.accepted };
+  return { ok: true, status: response.body === '' ? 204 : response.status, body: response.body, gzipped: false, points: result.accepted, rejectedPoints: result.failed };
 }
 
 /**

@@ -60,6 +60,28 @@ describe('GET /metrics', () => {
     expect(sample(again, 'strata_http_requests_total', '{api="metrics",status="200"}')).toBe(1);
   });
 
+  it("shows each shard's series, compaction backlog and msyncs from the workers' stats, and points refused one by one", async () => {
+    // After the first test's workload: series m.k and m.o (one shard each or both in one), one
+    // OpenTSDB point refused ("x") while its neighbour was stored.
+    const series = (text: string): number => [0, 1].reduce((n, shard) => n + (sample(text, 'strata_series', `{shard="${shard}"}`) ?? 0), 0);
+    let text = '';
+    // Workers send their stats every second; msyncs of appended bytes come with --sync interval (1 s).
+    for (let waitedMs = 0; waitedMs < 10_000; waitedMs += 100) {
+      text = (await request(server.http, { path: '/metrics', headers: { host: 'localhost' } })).text();
+      if (series(text) === 2 && (sample(text, 'strata_sync_duration_seconds_count') ?? 0) > 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(series(text)).toBe(2);
+    expect(sample(text, 'strata_points_rejected_total', '{api="opentsdb"}')).toBe(1);
+    expect(sample(text, 'strata_points_rejected_total', '{api="kairosdb"}')).toBeUndefined();
+    for (const shard of ['0', '1']) {
+      expect(sample(text, 'strata_compaction_pending_segments', `{shard="${shard}"}`)).toBe(0);
+      expect(sample(text, 'strata_compactions_total', `{shard="${shard}"}`)).toBe(0);
+    }
+    expect(sample(text, 'strata_sync_duration_seconds_count')).toBeGreaterThan(0);
+    expect(sample(text, 'strata_sync_duration_seconds_sum')).toBeGreaterThan(0);
+  });
+
   it('leaves GET /metrics with a CAVE tenant Host to CAVE, unless Prometheus asks for its format', async () => {
     const cave = await request(server.http, { path: '/metrics', headers: { host: 'gilt.cave.example.com' } });
     expect(cave.status).toBe(401); // CAVE: the tenant's read needs a token
@@ -111,6 +133,35 @@ describe('self-reporting (strata.* series, as KairosDB reports kairosdb.*)', () 
       for (const [, v] of values) expect(v).toBe(1);
       const names = (await request(server.http, { path: '/api/v1/metricnames?prefix=strata.' })).json() as { results: string[] };
       expect(names.results).toEqual(expect.arrayContaining(['strata.http_requests', 'strata.inflight_body_bytes', 'strata.process_resident_memory_bytes']));
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('GET /metrics: compaction progress', () => {
+  it('counts compactions and shows the backlog falling as a shard with small segments compacts', async () => {
+    // 32 KiB segments seal after a few appends; the worker checks for 4 sealed ones every 100 ms.
+    const server = await startServer({ args: ['--threads', '1', '--segment-bytes', '32768', '--compact-check-ms', '100'] });
+    try {
+      for (let r = 0; r < 40; r++) {
+        const metrics = Array.from({ length: 50 }, (_, s) => ({
+          name: `c.m${s}`,
+          tags: { h: `h${r}` },
+          datapoints: Array.from({ length: 20 }, (_, i) => [1_700_000_000_000 + i * 1000, Math.round(Math.random() * 1e6) / 7]),
+        }));
+        expect((await request(server.http, { method: 'POST', path: '/api/v1/datapoints', body: JSON.stringify(metrics) })).status).toBe(204);
+      }
+      let text = '';
+      for (let waitedMs = 0; waitedMs < 15_000; waitedMs += 100) {
+        text = (await request(server.http, { path: '/metrics', headers: { host: 'localhost' } })).text();
+        if ((sample(text, 'strata_compactions_total', '{shard="0"}') ?? 0) >= 1) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(sample(text, 'strata_compactions_total', '{shard="0"}'), text.split('\n').filter((l) => l.startsWith('strata_seg') || l.startsWith('strata_comp')).join('; ')).toBeGreaterThanOrEqual(1);
+      expect(sample(text, 'strata_compaction_pending_segments', '{shard="0"}')).toBeLessThan(4);
+      expect(sample(text, 'strata_series', '{shard="0"}')).toBe(40 * 50);
+      expect(server.stderr()).toContain('"shard.compacted"');
     } finally {
       await server.stop();
     }
