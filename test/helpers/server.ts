@@ -33,7 +33,7 @@ export async function startServer(options: { dataDir?: string; args?: readonly s
   const child = spawn(
     process.execPath,
     // No self-reporting (strata.* series every minute) unless a test asks: tests count the series they wrote.
-    // No warm-up either (it only makes the first requests faster and costs each start ~0.5 s of
+    // No warm-up either (it only makes the first requests faster and costs each start ~1 s of
     // CPU per worker); test/integration/warm-up.test.ts runs it.
     [MAIN_JS, '--http-port', '0', '--telnet-port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--threads', '2', '--self-report-interval-ms', '0', '--warm-up-points', '0', ...(options.args ?? [])],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } },
