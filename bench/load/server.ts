@@ -7,6 +7,7 @@ import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { listeningPorts } from '../../test/helpers/listening.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** dist/src/main.js (this file runs as dist/bench/load/server.js). */
@@ -52,25 +53,7 @@ export async function spawnServer(options: { threads: number; nodeArgs?: readonl
     err = (err + d.toString()).slice(-256 * 1024);
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const ports = await new Promise<{ http: number; telnet: number }>((resolve, reject) => {
-    let out = '';
-    const onData = (d: Buffer): void => {
-      out += d.toString();
-      const nl = out.indexOf('\n');
-      if (nl < 0) return;
-      child.stdout!.off('data', onData);
-      child.stdout!.resume();
-      try {
-        const line = JSON.parse(out.slice(0, nl)) as { event?: string; http?: number; telnet?: number };
-        if (line.event !== 'listening' || typeof line.http !== 'number' || typeof line.telnet !== 'number') throw new Error(`unexpected first line ${out.slice(0, nl)}`);
-        resolve({ http: line.http, telnet: line.telnet });
-      } catch (e) {
-        reject(e as Error);
-      }
-    };
-    child.stdout!.on('data', onData);
-    void exited.then((code) => reject(new Error(`server exited with ${code} before listening:\n${err}`)));
-  });
+  const ports = await listeningPorts(child, exited, () => err);
   return {
     pid: child.pid!,
     http: ports.http,

@@ -5,6 +5,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { listeningPorts } from './listening.js';
 import { tempDir } from './tmp.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -41,24 +42,7 @@ export async function startServer(options: { dataDir?: string; args?: readonly s
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const ports = await new Promise<{ http: number; telnet: number; onenet?: number }>((resolve, reject) => {
-    let out = '';
-    const onData = (d: Buffer): void => {
-      out += d.toString();
-      const nl = out.indexOf('\n');
-      if (nl < 0) return;
-      child.stdout!.off('data', onData);
-      try {
-        const line = JSON.parse(out.slice(0, nl)) as { event: string; http: number; telnet: number; onenet?: number };
-        if (line.event !== 'listening') throw new Error(`unexpected first line ${out.slice(0, nl)}`);
-        resolve({ http: line.http, telnet: line.telnet, ...(line.onenet !== undefined ? { onenet: line.onenet } : {}) });
-      } catch (e) {
-        reject(e as Error);
-      }
-    };
-    child.stdout!.on('data', onData);
-    void exited.then((code) => reject(new Error(`server exited with ${code} before listening:\n${err}`)));
-  });
+  const ports = await listeningPorts(child, exited, () => err);
   return {
     ...ports,
     dataDir,

@@ -37,6 +37,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ADMIN_TOKEN_FILE, CredentialStore } from '../../src/auth/index.js';
 import { seededRandom } from '../helpers/batches.js';
+import { listeningPorts } from '../helpers/listening.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** dist/src/main.js, whether this file runs from test/reliability (vitest) or dist/test/reliability. */
@@ -223,25 +224,8 @@ async function startServer(dataDir: string, args: readonly string[]): Promise<Se
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const ports = await new Promise<{ http: number; telnet: number }>((resolve, reject) => {
-    let out = '';
-    const onData = (d: Buffer): void => {
-      out += d.toString();
-      const nl = out.indexOf('\n');
-      if (nl < 0) return;
-      child.stdout!.off('data', onData);
-      try {
-        const line = JSON.parse(out.slice(0, nl)) as { event: string; http: number; telnet: number };
-        if (line.event !== 'listening') throw new Error(`unexpected first line ${out.slice(0, nl)}`);
-        resolve(line);
-      } catch (e) {
-        reject(e as Error);
-      }
-    };
-    child.stdout!.on('data', onData);
-    void exited.then(() => reject(new Error(`server exited before listening:\n${err}`)));
-  });
-  return { child, ...ports, exited, stderr: () => err };
+  const ports = await listeningPorts(child, exited, () => err);
+  return { child, http: ports.http, telnet: ports.telnet, exited, stderr: () => err };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
