@@ -50,8 +50,6 @@ export class ServerMetrics {
   private readonly compactionPending: Gauge<'shard'>;
   private readonly compactions: Counter<'shard'>;
   private readonly syncs: Histogram;
-  /** Last cumulative compaction count seen per shard (the counter advances by the difference). */
-  private readonly compactionsSeen = new Map<number, number>();
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -123,10 +121,7 @@ export class ServerMetrics {
     const shard = String(stats.shardId);
     this.series.set({ shard }, stats.series);
     this.compactionPending.set({ shard }, stats.compactionPendingSegments);
-    const seen = this.compactionsSeen.get(stats.shardId) ?? 0;
-    if (stats.compactions > seen) this.compactions.inc({ shard }, stats.compactions - seen);
-    else this.compactions.inc({ shard }, 0); // present from the first message on
-    this.compactionsSeen.set(stats.shardId, stats.compactions);
+    this.compactions.inc({ shard }, stats.compactions); // by 0 too: the series exists from the first message
     for (const seconds of stats.syncSeconds) this.syncs.observe(seconds);
   }
 

@@ -214,8 +214,8 @@ export interface ReadyMessage {
 }
 /**
  * Worker → main on the control channel, every second: the shard's figures for GET /metrics
- * (src/metrics.ts). Counters are cumulative since the worker started; `syncSeconds` holds the
- * durations of the msyncs since the previous stats message.
+ * (src/metrics.ts). `series` and `compactionPendingSegments` are current values; `compactions`
+ * and `syncSeconds` cover what happened since the previous stats message.
  */
 export interface StatsMessage {
   readonly type: 'stats';
@@ -224,7 +224,7 @@ export interface StatsMessage {
   readonly series: number;
   /** Sealed ingest segments waiting for compaction. */
   readonly compactionPendingSegments: number;
-  /** Compactions of the shard that finished since the worker started. */
+  /** Compactions of the shard that finished since the previous stats message. */
   readonly compactions: number;
   readonly syncSeconds: readonly number[];
 }

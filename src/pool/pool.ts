@@ -25,23 +25,20 @@ export interface PoolOptions {
 
 let channelCounter = 0;
 
-
 /**
  * Old-generation headroom for the worker isolates, set before they are created (V8 reads it at
  * isolate creation; the flag is process-wide, the main isolate already exists). A worker's heap
  * stays small (~12 MB) but its young generation is large next to V8's initial old-generation
  * limit (~36 MB), so V8 kept starting a full mark-compact every ~150 ms under ingest — most of
  * them freeing nothing (12.6 → 12.2 MB): ~11 % of the server's CPU in concurrent marking on the
- * harness workload. With 128 MB of initial old space it runs ~3 in the same 2 M points, server
- * CPU per point −11 %, points/s +14 % (median of 6 interleaved fresh-server runs,
- * docs/benchmarks.md "Worker heap headroom"); peak RSS +15 MiB. The limit still grows and shrinks
- * with the heap afterwards; nothing caps the heap lower than before.
+ * harness workload. With 128 MB of initial old space a worker runs one in the same 2 M points,
+ * server CPU per point −11 %, points/s +14 % (median of 6 interleaved fresh-server runs;
+ * decision 0017, docs/benchmarks.md "The first requests of a fresh server"); peak RSS +15 MiB.
+ * The limit still grows and shrinks with the heap afterwards; nothing caps the heap lower than
+ * before. Setting the flag again (a second pool in one process) changes nothing.
  */
 const WORKER_INITIAL_OLD_SPACE_MB = 128;
-let workerHeapsConfigured = false;
 function configureWorkerHeaps(): void {
-  if (workerHeapsConfigured) return;
-  workerHeapsConfigured = true;
   v8.setFlagsFromString(`--initial-old-space-size=${WORKER_INITIAL_OLD_SPACE_MB}`);
 }
 

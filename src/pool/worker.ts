@@ -122,7 +122,6 @@ control.onmessage = (event: unknown) => {
   control.postMessage({ type: 'closed', shardId } satisfies ControlMessage);
 };
 
-
 /**
  * Background compaction: between tasks, once this shard has COMPACT_AFTER_SEALED sealed ingest
  * segments, rewrite them into time-partitioned, series-sorted segments (deletes and expired
@@ -130,6 +129,8 @@ control.onmessage = (event: unknown) => {
  */
 const COMPACT_CHECK_MS = 30_000;
 const COMPACT_AFTER_SEALED = 4;
+/** Compactions finished since the last stats message. */
+let compactions = 0;
 const compactTimer = setInterval(() => {
   if (writer.sealedIngestSegmentCount() < COMPACT_AFTER_SEALED) return;
   try {
@@ -142,7 +143,6 @@ const compactTimer = setInterval(() => {
   }
 }, config.compactCheckMs || COMPACT_CHECK_MS);
 compactTimer.unref();
-let compactions = 0;
 
 /** The shard's figures for GET /metrics, every second on the control channel (StatsMessage). */
 const STATS_INTERVAL_MS = 1000;
@@ -155,6 +155,7 @@ const statsTimer = setInterval(() => {
     compactions,
     syncSeconds: syncSeconds.splice(0),
   } satisfies ControlMessage);
+  compactions = 0;
 }, STATS_INTERVAL_MS);
 statsTimer.unref();
 
