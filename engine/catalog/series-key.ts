@@ -36,15 +36,20 @@ function escapeCanonical(s: string): string {
   return s;
 }
 
+/** UTF-16 code-unit order (the default `Array#sort` order). */
+function compareCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /**
- * Own enumerable tag keys sorted by UTF-16 code units (the default `Array#sort` order). Skips
- * the sort when the keys already arrive sorted, which is what most clients send. The returned
+ * Own enumerable tag keys sorted by `compare`. Skips the sort when the keys already arrive
+ * sorted, which is what most clients send and what the batch builder hands over. The returned
  * array is fresh; the caller may keep or mutate it.
  */
-function sortedTagKeys(tags: Tags): string[] {
+function sortedTagKeys(tags: Tags, compare: (a: string, b: string) => number): string[] {
   const keys = Object.keys(tags);
   for (let i = 1; i < keys.length; i++) {
-    if (keys[i - 1]! >= keys[i]!) return keys.sort();
+    if (compare(keys[i - 1]!, keys[i]!) >= 0) return keys.sort(compare);
   }
   return keys;
 }
@@ -58,7 +63,7 @@ function sortedTagKeys(tags: Tags): string[] {
  */
 export function canonicalSeriesKey(key: SeriesKey): string {
   const tags = key.tags;
-  const keys = sortedTagKeys(tags);
+  const keys = sortedTagKeys(tags, compareCodeUnits);
   let out = `${escapeCanonical(key.metric)}{`;
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i]!;
@@ -91,15 +96,6 @@ export function compareCodePoints(a: string, b: string): number {
     }
   }
   return a.length - b.length;
-}
-
-/** Tag keys in code-point order; decoders usually hand tags over already in it, checked in one pass. */
-function codePointSortedTagKeys(tags: Tags): string[] {
-  const keys = Object.keys(tags);
-  for (let i = 1; i < keys.length; i++) {
-    if (compareCodePoints(keys[i - 1]!, keys[i]!) >= 0) return keys.sort(compareCodePoints);
-  }
-  return keys;
 }
 
 /** UTF-8 byte length of a well-formed string (a lone surrogate would count 3, like U+FFFD). */
@@ -162,7 +158,7 @@ function assertWellFormed(s: string, what: string): void {
  */
 export function encodeSeriesKey(w: ByteWriter, key: SeriesKey): void {
   const tags = key.tags;
-  const keys = codePointSortedTagKeys(tags);
+  const keys = sortedTagKeys(tags, compareCodePoints);
   // Cheap bound first: a UTF-16 unit is at most 3 UTF-8 bytes and a prefix at most 3 bytes
   // (MAX_SERIES_KEY_BYTES < 2^21), so most keys never pay for an exact UTF-8 count.
   let boundBytes = key.metric.length * 3 + 3 + 3;
