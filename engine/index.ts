@@ -17,6 +17,7 @@ export { canonicalSeriesKey } from './catalog/series-key.js';
 export { LATEST_CODECS_VERSION, codecsWriteVersion, setCodecsWriteVersion, type CodecsVersion } from './codec/codecs-version.js';
 export { EngineError, EngineErrorCode, CorruptionError } from './errors.js';
 export { NodeFileSystem, FaultyFileSystem, type FileSystem, type FaultRule } from './io/fs.js';
+export { processIsAlive } from './io/process.js';
 export { ValueKind, type SeriesKey, type SeriesId, type Tags, type WriteBatch } from './types.js';
 // Read-only access to segment structure for offline tools (`strata inspect`): these open, walk and
 // decode segment files and never write or repair (docs/format/segment.md).

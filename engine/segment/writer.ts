@@ -8,6 +8,7 @@ import { Catalog } from '../catalog/catalog.js';
 import { compactShard, finishInterruptedCompactions, type CompactionResult } from '../compact/compaction.js';
 import { EngineError, EngineErrorCode, fromSystemError } from '../errors.js';
 import { NodeFileSystem, readWholeFile, writeFileAtomic, type FileSystem } from '../io/fs.js';
+import { processIsAlive } from '../io/process.js';
 import { ValueKind, type SeriesKey, type WriteBatch } from '../types.js';
 import type { Tombstone } from './tombstones.js';
 import { BlockEncoder, type BlockColumns } from './block.js';
@@ -1088,11 +1089,5 @@ function overwriteInPlace(fsys: FileSystem, filePath: string, bytes: Uint8Array)
  * another writer in it (any thread) holds the shard.
  */
 function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return pid === process.pid || processIsAlive(pid);
 }

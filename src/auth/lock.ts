@@ -3,8 +3,7 @@
 // take it. A lock whose holder is dead (same host, no such pid) is removed; see decision 0010 for
 // the one race this leaves. Never holds the lock across an await: every caller is synchronous.
 import * as os from 'node:os';
-import type { FileSystem } from '../../engine/index.js';
-import { processIsAlive } from '../pid.js';
+import { processIsAlive, type FileSystem } from '../../engine/index.js';
 import { CredentialError, CredentialErrorCode, credentialIoError } from './errors.js';
 
 /** How long an unreadable (empty) lock may stay so before it counts as left by a crash. */

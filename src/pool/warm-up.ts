@@ -16,9 +16,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { ShardWriter } from '../../engine/index.js';
+import { ShardWriter, processIsAlive } from '../../engine/index.js';
 import type { LogEvent } from '../log.js';
-import { processIsAlive } from '../pid.js';
 import type { KairosIngestTask, OpenTsdbPutTask } from './messages.js';
 
 /** The tasks the warm-up runs. */

@@ -5,6 +5,7 @@
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as zlib from 'node:zlib';
+import { processIsAlive } from '../../engine/index.js';
 
 /** The bound every well-behaved request must be answered within, whatever the attack. */
 export const ANSWER_BOUND_MS = 5000;
@@ -134,13 +135,7 @@ export function sleep(ms: number): Promise<void> {
 
 /** True while the process `pid` exists (signal 0 probes without signalling). */
 export function processAlive(pid: number | undefined): boolean {
-  if (pid === undefined) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  return pid !== undefined && processIsAlive(pid);
 }
 
 /** A raw connection that records what the server sent and when (ms after connecting) it closed. */

@@ -31,10 +31,10 @@ import {
   fileSource,
   openSegment,
   parseSegmentFileName,
+  processIsAlive,
   verifyBlock,
   type FileSystem,
 } from '../../../engine/index.js';
-import { processIsAlive } from '../../pid.js';
 import { ToolError, isoTime, writeText, type Tool, type ToolCall, type ToolContext } from './common.js';
 
 /** A checksum or structure failure: where it is and what failed. */
