@@ -108,14 +108,47 @@ describe('SimplePointSeriesMemo', () => {
     memo.clear();
     expect(memo.size).toBe(0);
   });
+
+  it('does not learn bytes that could read as ±0 or NaN in its eight-byte compares (0x00, 0x7f, 0xff)', () => {
+    const memo = new SimplePointSeriesMemo();
+    for (const odd of [0x00, 0x7f, 0xff]) {
+      const b = enc.encode('cpu{"h":"abcdefgh"}');
+      b[10] = odd; // inside the tags object's string
+      memo.add(b, 0, 3, 3, b.length, 1);
+      const m = enc.encode('c_u{"h":"a"}');
+      m[1] = odd; // inside the metric
+      memo.add(m, 0, 3, 3, m.length, 2);
+    }
+    expect(memo.size).toBe(0);
+    const plain = enc.encode('cpu{"h":"abcdefgh"}');
+    memo.add(plain, 0, 3, 3, plain.length, 1);
+    expect(memo.lookup(plain, 0, 3, memo.matchTags(plain, 3, plain.length))).toBe(1);
+  });
 });
 
 // ---------------------------------------------------------------- equivalence with the full path
 
-const METRICS = ['"sys.cpu.user"', '"mem"', '"bad metric"', '""', '"m\\u00e9"', 'null', '"x/y-z_1.0"'];
+// Names of every length 1–9 (the scanner reads strings four bytes at a time: each word alignment),
+// and the bytes that end a word run at each position: quote escapes, control bytes, DEL, UTF-8.
+const METRICS = [
+  '"sys.cpu.user"', '"mem"', '"bad metric"', '""', '"m\\u00e9"', 'null', '"x/y-z_1.0"',
+  ...Array.from({ length: 9 }, (_, n) => `"${'abcdefghi'.slice(0, n + 1)}"`),
+  '"ab\\"cd"', '"abcd\\nefgh"', '"abc\u0001de"', '"abcde\u001ffgh"', '"a\u007fb"', '"cpu.\u00e9t\u00e9"', '"cpu.usage_user"',
+];
 const TAG_PAIRS = ['"host":"a"', '"host":"b"', '"dc":"eu"', '"dc" : "us"', '"bad key":"v"', '"k":""', '"k":1', '"strata:rollup":"x"', '"t1":"1"', '"t2":"2"', '"t3":"3"', '"t4":"4"'];
-const TIMESTAMPS = ['1704067200', '1', '0', '-5', '4294967295', '4294967296', '1704067200123', '9999999999999', '99999999999999', '"1704067200"', '1.9', '1e9', 'null'];
-const VALUES = ['1', '-0', '0', '41.5', '-3.25e2', '1E-3', '0.1', '123456789012345', '1234567890123456', '9223372036854775808', '41.234567890123456', '"12"', '"x"', 'true', 'null', '1e999', '0.000001234', 'NaN', '-Infinity'];
+const TIMESTAMPS = [
+  '1704067200', '1', '0', '-5', '4294967295', '4294967296', '1704067200123', '9999999999999', '99999999999999', '"1704067200"', '1.9', '1e9', 'null',
+  // 1–14 digits (four at a time, then bytes), and a run of digits ended by '.', 'e', 'E' or a letter at each alignment
+  ...Array.from({ length: 14 }, (_, n) => '12345678901234'.slice(0, n + 1)), '1234.5', '12345678e1', '123456789E2', '1234x', '17040672001.5',
+];
+const VALUES = [
+  '1', '-0', '0', '41.5', '-3.25e2', '1E-3', '0.1', '123456789012345', '1234567890123456', '9223372036854775808', '41.234567890123456', '"12"', '"x"', 'true', 'null', '1e999', '0.000001234', 'NaN', '-Infinity',
+  // full-precision doubles as clients print them (15–17 significant digits), leading zeros after the point, cut runs
+  '58.84017160725713', '0.30000000000000004', '99.99999999999999', '100', '1.2345678901234567890', '0.0001234567890123', '12345678.9012345', '1.2345e', '1.2345.6', '3.14159265358979e-5',
+  // 16–19 significant digits with the point after each of the first 8 (where the runs of four end relative to digit 15)
+  ...Array.from({ length: 8 }, (_, k) => `${'98765432'.slice(0, k + 1)}.${'1234567890123456789'.slice(0, 16 - k)}`),
+  ...Array.from({ length: 8 }, (_, k) => `${'12345678'.slice(0, k + 1)}.${'9876543210987654321'.slice(0, 18 - k)}`),
+];
 
 const pointText = fc
   .record({
@@ -123,11 +156,15 @@ const pointText = fc
     tags: fc.oneof(fc.subarray(TAG_PAIRS, { minLength: 1, maxLength: 10 }), fc.constant([] as string[])),
     timestamp: fc.constantFrom(...TIMESTAMPS),
     value: fc.constantFrom(...VALUES),
-    order: fc.constantFrom([0, 1, 2, 3], [3, 2, 1, 0], [1, 0, 3, 2], [0, 1, 2], [0, 1, 2, 3, 4], [0, 0, 1, 2, 3]),
+    order: fc.constantFrom([0, 1, 2, 3], [3, 2, 1, 0], [1, 0, 3, 2], [0, 3, 1, 2], [0, 1, 2], [0, 1, 2, 3, 4], [0, 0, 1, 2, 3], [5, 1, 2, 3], [0, 1, 6, 3], [0, 7, 2, 3], [0, 1, 2, 8]),
     blank: fc.constantFrom('', ' ', '\t', '\n', '\r\n'),
   })
   .map(({ metric, tags, timestamp, value, order, blank }) => {
-    const members = [`"metric":${metric}`, `"timestamp":${timestamp}`, `"value":${value}`, `"tags":{${tags.join(',')}}`, '"tsuid":"000001"'];
+    const members = [
+      `"metric":${metric}`, `"timestamp":${timestamp}`, `"value":${value}`, `"tags":{${tags.join(',')}}`, '"tsuid":"000001"',
+      // keys one byte away from the four the scanner reads as words
+      `"metrix":${metric}`, `"valuee":${value}`, `"timestamq":${timestamp}`, `"tag":{${tags.join(',')}}`,
+    ];
     return `{${order.map((i) => members[i]!).join(`,${blank}`)}}`;
   });
 
@@ -167,6 +204,22 @@ describe('the fast path decodes exactly like the full path', () => {
       ),
       { numRuns: 400 },
     );
+  });
+
+  it('reads no other key as one of the four, even when the metric and tags of the point are remembered', () => {
+    // The scanner compares keys as words; the memo would store any point whose metric and tags
+    // bytes it knows. So every one-byte change, cut and extension of each key, after a good point
+    // with the same bytes, must decode as the full path decodes it.
+    const names = ['metric', 'tags', 'timestamp', 'value'];
+    const good = '{"metric":"cpu.usage_user","tags":{"hostname":"host_0","rack":"7"},"timestamp":1704067200,"value":58.84017160725713}';
+    const variants: string[] = [];
+    for (const name of names) {
+      const others = new Set<string>([name.slice(0, -1), `${name}x`, `x${name}`, `${name} `]);
+      for (let i = 0; i < name.length; i++) for (const c of ['x', name[i]!.toUpperCase(), '"', '\\', '\u0001']) others.add(name.slice(0, i) + c + name.slice(i + 1));
+      for (const other of others) variants.push(good.replace(`"${name}":`, `"${other}":`));
+    }
+    const bodies = variants.map((v) => enc.encode(`[${good},${v}]`));
+    expect(decodeAll(bodies, [], true)).toEqual(decodeAll(bodies, [], false));
   });
 
   it('takes the fast path for repeated simple points (the memo learns from accepted points only)', () => {
