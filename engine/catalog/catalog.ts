@@ -6,6 +6,7 @@
 import type { SeriesId, SeriesKey } from '../types.js';
 import { Postings, intersect, union, subtract } from './postings.js';
 import { SeriesKeySplitter, decodeSeriesKeyText, setTag } from './series-key.js';
+import { emptyPackedArray } from '../packed-array.js';
 
 /**
  * Which series a query wants. All given parts must hold (AND):
@@ -143,8 +144,10 @@ export class Catalog {
    * symbol → string; dense, append-only, inverse of `symbolOf`. Undefined for a symbol interned
    * from bytes until its string is needed (text): a rebuild creates no string at all, only the
    * queries that name or list a string do. Bench: bench/catalog.bench.ts "Engine.open 1M".
+   * Made in its final elements kind (emptyPackedArray: the warm-up's compiled code never met an
+   * empty `[]` here).
    */
-  private readonly symbolText: (string | undefined)[] = [];
+  private readonly symbolText: (string | undefined)[] = emptyPackedArray();
   /** Estimated heap bytes of the interned strings themselves. */
   private symbolBytes = 0;
 
@@ -250,8 +253,11 @@ export class Catalog {
   /**
    * Memo of the last string seen at each record position (0 = metric, 2i+1 / 2i+2 = the i-th
    * tag's key / value in `Object.keys` order) and its symbol. Holds interned strings only.
+   * Written only at positions ≤ its length (recordOf fills them in order), so it stays packed;
+   * made in that kind from the start (emptyPackedArray: the warm-up's compiled code never met an
+   * empty `[]` here).
    */
-  private recentText: string[] = [];
+  private recentText: string[] = emptyPackedArray();
   private recentSymbol = new Int32Array(64);
 
   /**

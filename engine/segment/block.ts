@@ -65,14 +65,37 @@ export interface BlockMeta {
 const EMPTY_INTS = new BigInt64Array(0);
 
 /**
- * Scratch state for encoding, reused across blocks by one writer so the hot path allocates no
- * per-point garbage. Not shareable between threads or re-entrant.
+ * Grow-only encoding scratch shared by every BlockEncoder of the thread (a module instance is
+ * per thread): the payload being built and the gathered float and int columns of a mixed-kind
+ * block. Each is filled and consumed within one BlockEncoder.encode call, which never yields or
+ * re-enters, so encoders cannot interleave on them.
+ *
+ * Why module-owned rather than per encoder: they grow to the largest block seen. Per encoder, a
+ * fresh shard writer grew them again on its first blocks, on grow paths the warm-up's encoder
+ * had taken only in its first calls, before V8 kept feedback for them, so the compiled
+ * functions were thrown away at the first client body ("Insufficient type feedback for
+ * construct" at `new Float64Array(n)` in encodeValues, "… for generic named access" in
+ * ByteWriter.ensure under encodeSeriesKey; `--trace-deopt` during the peers workload, decision
+ * 0017). Shared, they grow during the warm-up and the shard's writer finds them grown; only a
+ * block larger than any of the warm-up's still grows them, once.
+ *
+ * The payload starts small (4 KiB) on purpose: it then first grows after a few dozen series
+ * definitions of the warm-up's first block, so ByteWriter.ensure's grow path has run (and V8 has
+ * its feedback) before encodeSeriesKey and the other writers that inline it are compiled.
+ * Starting at 64 KiB, the first grow came hundreds of keys in, while encodeSeriesKey was being
+ * compiled, and that code met the grow path unfed at the first client block that outgrew the
+ * warm-up's (about every second run, same trace).
+ */
+const payloadScratch = new ByteWriter(1 << 12);
+let floatScratch = new Float64Array(1024);
+let intScratch = new BigInt64Array(1024);
+
+/**
+ * Encodes blocks; reuses its own and the module's scratch (see payloadScratch) across blocks so
+ * the hot path allocates no per-point garbage. Not shareable between threads or re-entrant.
  */
 export class BlockEncoder {
-  private readonly payload = new ByteWriter(1 << 16);
   private header = new Uint8Array(BLOCK_HEADER_BYTES);
-  private floatScratch = new Float64Array(1024);
-  private intScratch = new BigInt64Array(1024);
   private stringIdx: number[] = [];
   private jsonIdx: number[] = [];
 
@@ -93,7 +116,7 @@ export class BlockEncoder {
    */
   encode(cols: BlockColumns, newSeries: readonly SeriesKey[], meta: BlockMeta): Uint8Array {
     const n = cols.pointCount;
-    const w = this.payload;
+    const w = payloadScratch;
     w.reset();
     for (const key of newSeries) encodeSeriesKey(w, key);
     const runColumns = this.codecsVersion >= 3;
@@ -173,35 +196,54 @@ export class BlockEncoder {
       encodeInts(w, cols.ints, 0, n, this.mode);
       return;
     }
-    let nf = 0;
-    let ni = 0;
     this.stringIdx.length = 0;
     this.jsonIdx.length = 0;
-    if (this.floatScratch.length < n) this.floatScratch = new Float64Array(n);
-    if (this.intScratch.length < n) this.intScratch = new BigInt64Array(n);
-    for (let i = 0; i < n; i++) {
-      switch (cols.kinds[i]) {
-        case ValueKind.Float64:
-          this.floatScratch[nf++] = cols.floats[i]!;
-          break;
-        case ValueKind.Int64:
-          this.intScratch[ni++] = cols.ints[i]!;
-          break;
-        case ValueKind.String:
-          this.stringIdx.push(i);
-          break;
-        case ValueKind.Json:
-          this.jsonIdx.push(i);
-          break;
-        default:
-          throw new RangeError(`unknown value kind ${cols.kinds[i]} at point ${i}`);
-      }
-    }
-    if (nf > 0) encodeFloats(w, this.floatScratch, 0, nf, this.mode, this.codecsVersion);
-    if (ni > 0) encodeInts(w, this.intScratch, 0, ni, this.mode);
+    if (floatScratch.length < n) floatScratch = new Float64Array(n);
+    if (intScratch.length < n) intScratch = new BigInt64Array(n);
+    const floats = floatScratch;
+    const ints = intScratch;
+    const nf = gatherByKind(cols, n, floats, ints, this.stringIdx, this.jsonIdx);
+    // Every point went to exactly one of the four (gatherByKind throws on any other kind).
+    const ni = n - nf - this.stringIdx.length - this.jsonIdx.length;
+    if (nf > 0) encodeFloats(w, floats, 0, nf, this.mode, this.codecsVersion);
+    if (ni > 0) encodeInts(w, ints, 0, ni, this.mode);
     if (this.stringIdx.length > 0) encodeStrings(w, cols.texts, this.stringIdx, 0, this.stringIdx.length);
     if (this.jsonIdx.length > 0) encodeStrings(w, cols.texts, this.jsonIdx, 0, this.jsonIdx.length);
   }
+}
+
+/**
+ * encodeValues' gather of a mixed-kind block: copies the float and the int points of cols[0, n)
+ * to the front of `floats` and `ints`, in point order, pushes the indexes of string and JSON
+ * points to `stringIdx` and `jsonIdx`, and returns the number of floats. RangeError on an unknown
+ * kind. A function of its own so that nothing but the return follows the loop: V8 compiles this
+ * loop on the stack (OSR, seen with `--trace-opt` during the peers workload), and OSR code made
+ * during an early call is thrown away at any code after the loop that had not run yet, on every
+ * later call that enters it — what encodeTimestamps' loop did (see deltaOfDeltaVarints in
+ * codec/timestamps.ts; decision 0017).
+ */
+function gatherByKind(cols: BlockColumns, n: number, floats: Float64Array, ints: BigInt64Array, stringIdx: number[], jsonIdx: number[]): number {
+  let nf = 0;
+  let ni = 0;
+  for (let i = 0; i < n; i++) {
+    switch (cols.kinds[i]) {
+      case ValueKind.Float64:
+        floats[nf++] = cols.floats[i]!;
+        break;
+      case ValueKind.Int64:
+        ints[ni++] = cols.ints[i]!;
+        break;
+      case ValueKind.String:
+        stringIdx.push(i);
+        break;
+      case ValueKind.Json:
+        jsonIdx.push(i);
+        break;
+      default:
+        throw new RangeError(`unknown value kind ${cols.kinds[i]} at point ${i}`);
+    }
+  }
+  return nf;
 }
 
 /**

@@ -7,6 +7,7 @@ import { ByteReader, ByteWriter } from '../codec/bytes.js';
 import { lz4Compress, lz4Decompress } from '../codec/lz4.js';
 import { decodeSeriesKey, encodeSeriesKey, seriesKeysEnd } from '../catalog/series-key.js';
 import type { SeriesKey } from '../types.js';
+import { emptyPackedArray } from '../packed-array.js';
 import { decodeBlock, decodeRuns } from './block.js';
 import {
   BLOCK_FLAG_BATCH_CONTINUES,
@@ -88,7 +89,9 @@ export interface EncodedSeriesRun {
  * rebuilds their keys — so a reader's index of a million series holds no key at all.
  */
 export class SegmentIndex {
-  readonly blocks: BlockEntry[] = [];
+  // `blocks` and the decoded dictionary start in their final elements kind (emptyPackedArray):
+  // the ingest path compiled in the warm-up on another index met them only grown.
+  readonly blocks: BlockEntry[] = emptyPackedArray();
   endOffset = SEGMENT_HEADER_BYTES;
   sealed = false;
   compaction: CompactionInfo | undefined;
@@ -210,7 +213,7 @@ export class SegmentIndex {
   }
 
   private decode(): SeriesKey[] {
-    const keys: SeriesKey[] = [];
+    const keys: SeriesKey[] = emptyPackedArray();
     const keyOf = this.releasedKeyOf;
     for (let ref = 0; ref < this.releasedRefs; ref++) keys.push(keyOf!(ref));
     for (const run of this.runs) {

@@ -639,17 +639,9 @@ export class ShardWriter {
     const active = this.active;
     // Copy every block into the mapping, then index them. The walk of a reader or of recovery
     // accepts them only as a whole (BATCH_CONTINUES), so a kill mid-copy hides the batch.
-    let offset = active.index.endOffset;
-    const start = offset;
-    for (const bytes of blocks.bytes) {
-      active.mapping.set(bytes, offset);
-      offset += bytes.length;
-    }
-    offset = start;
-    blocks.entries.forEach((entry, i) => {
-      active.index.addBlock({ ...entry, offset }, blocks.newSeries[i]!);
-      offset += blocks.bytes[i]!.length;
-    });
+    const entries = blocks.entries;
+    for (let i = 0; i < entries.length; i++) active.mapping.set(blocks.bytes[i]!, entries[i]!.offset);
+    for (let i = 0; i < entries.length; i++) active.index.addBlock(entries[i]!, blocks.newSeries[i]!);
     for (const id of newIds) this.written[id] = WRITTEN;
     this.writtenCount += newIds.length;
     this.nextBlockSequence += blocks.bytes.length;
@@ -664,7 +656,14 @@ export class ShardWriter {
    * Sorts and encodes the batch into blocks against a segment's refs. `ids[s]` is the shard-local
    * id of batch.series[s]. Series new to the segment get the next refs, entered in
    * `segment.refOf` at once and their ids pushed to `assigned`, so the caller can take them back
-   * if the blocks never reach the mapping.
+   * if the blocks never reach the mapping. The entries' offsets are where the blocks go when
+   * copied back to back from the segment's endOffset.
+   *
+   * Each entry is one object literal with all of BlockEntry's fields in walkBlocks' order, so
+   * every entry has one map. It used to be completed in append as `{ ...entry, offset }`, and
+   * V8 gave each such copy a map of its own: the compiled append threw its code away on the
+   * first block of a fresh writer ("wrong map" at `entry.offset` in SegmentIndex.addEntry,
+   * `--trace-deopt` during the peers workload after the warm-up, decision 0017).
    */
   private encodeBatch(
     batch: WriteBatch,
@@ -674,12 +673,13 @@ export class ShardWriter {
     assigned: number[],
   ): {
     bytes: Uint8Array[];
-    entries: Omit<BlockEntry, 'offset'>[];
+    entries: BlockEntry[];
     newSeries: SeriesKey[][];
   } {
     let nextRef = segment.index.seriesKeys.length;
+    let offset = segment.index.endOffset;
     const bytes: Uint8Array[] = [];
-    const entries: Omit<BlockEntry, 'offset'>[] = [];
+    const entries: BlockEntry[] = [];
     const newSeries: SeriesKey[][] = [];
     const n = batch.length;
     const chunks = Math.ceil(n / MAX_BLOCK_POINTS);
@@ -718,6 +718,7 @@ export class ShardWriter {
         if (t > maxTs) maxTs = t;
       }
       entries.push({
+        offset,
         blockBytes: block.length,
         pointCount: cols.pointCount,
         minTimestampMs: minTs,
@@ -726,6 +727,7 @@ export class ShardWriter {
         writtenAtMs,
         refs: cols.runRefs.slice(0, cols.runCount),
       });
+      offset += block.length;
       newSeries.push(defined);
     }
     return { bytes, entries, newSeries };
@@ -890,6 +892,18 @@ function validateBatch(batch: WriteBatch): void {
     bad('seriesNumbers and seriesNumbering come together');
   }
   if (batch.seriesNumbers !== undefined && batch.seriesNumbers.length < seriesCount) bad('seriesNumbers is shorter than series');
+  validatePoints(batch, n, seriesCount, bad);
+  if (batch.ttlSeconds && batch.ttlSeconds.length < seriesCount) bad('ttlSeconds shorter than series');
+}
+
+/**
+ * validateBatch's check of every point. A function of its own so that nothing but the return
+ * follows the loop: V8 compiled the loop on the stack (OSR) during the first batch, before the
+ * code after it had run, and that code was thrown away at the `batch.ttlSeconds` after the loop
+ * ("Insufficient type feedback for generic named access", `--trace-deopt` during the warm-up,
+ * decision 0017; see encodeTimestamps' deltaOfDeltaVarints).
+ */
+function validatePoints(batch: WriteBatch, n: number, seriesCount: number, bad: (msg: string) => never): void {
   for (let i = 0; i < n; i++) {
     const t = batch.timestampsMs[i]!;
     if (!Number.isInteger(t) || Math.abs(t) >= MAX_ABS_TIMESTAMP_MS) bad(`point ${i}: timestamp ${t} is not an integer ms within ±2^50`);
@@ -903,7 +917,6 @@ function validateBatch(batch: WriteBatch): void {
       bad(`point ${i}: unknown value kind ${k}`);
     }
   }
-  if (batch.ttlSeconds && batch.ttlSeconds.length < seriesCount) bad('ttlSeconds shorter than series');
 }
 
 /**
