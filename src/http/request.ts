@@ -5,6 +5,7 @@
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { ServiceError, ServiceErrorCode } from '../errors.js';
 import type { InflightBudget } from '../pool/budget.js';
+import { bodyBuffers } from '../pool/body-buffers.js';
 
 /** Headers a route may need, read while the HttpRequest is still valid. */
 export interface RequestHead {
@@ -123,7 +124,10 @@ export interface BodyLimits {
   readonly budget: InflightBudget;
 }
 
-/** A received body: `bytes` is a view of exactly the body; `reservedBytes` must be released. */
+/**
+ * A received body: bytes [0, `length`) of `buffer` are the body (the buffer may be larger and hold
+ * stale bytes past `length`, which no reader may look at); `reservedBytes` must be released.
+ */
 export interface ReceivedBody {
   readonly buffer: ArrayBuffer;
   readonly length: number;
@@ -131,20 +135,26 @@ export interface ReceivedBody {
 }
 
 /**
- * A body reserves (and allocates) this much before its bytes arrive; past it, it grows by
- * doubling as bytes arrive, never on the declared Content-Length alone: a client that sends a
- * head declaring 64 MB and then stalls holds 16 KiB of the in-flight budget, not 64 MB, until
- * uWS's idle timeout closes it (a handful of such clients used to fill the budget and turn every
- * other request into a 503; test/reliability/hostile-connections.test.ts).
+ * A body reserves this much before its bytes arrive; past it, it grows by doubling as bytes
+ * arrive, never on the declared Content-Length alone: a client that sends a head declaring 64 MB
+ * and then stalls holds 16 KiB of the in-flight budget, not 64 MB, until uWS's idle timeout
+ * closes it (a handful of such clients used to fill the budget and turn every other request into
+ * a 503; test/reliability/hostile-connections.test.ts). No buffer is taken until the first bytes
+ * arrive, so such a client holds no memory at all.
  */
 const FIRST_BODY_BYTES = 16 * 1024;
 
 /**
  * Reads the whole request body. A declared Content-Length over the limit is refused up front;
- * otherwise the buffer starts at FIRST_BODY_BYTES (or the declared length, if smaller) and grows
- * by doubling up to the declared length (or the limit) — straight to the declared length once a
- * quarter of it has arrived — reserving each growth before it allocates, so each byte is copied
- * once from the uWS chunk plus amortised O(1) times on growth.
+ * otherwise the body reserves FIRST_BODY_BYTES (or the declared length, if smaller) and grows by
+ * doubling up to the declared length (or the limit) — straight to the declared length once a
+ * quarter of it has arrived — reserving each growth before it takes the buffer, so each byte is
+ * copied once from the uWS chunk plus amortised O(1) times on growth.
+ * Buffers come from the main thread's free-list (src/pool/body-buffers.ts): a recycled buffer, or
+ * a fresh one, of bodyCapacityFor(size) at most (≤ 12.5 % over the size above, for bodies of
+ * 64 KiB and more; exact below), and the reservation is the taken buffer's whole capacity. A
+ * buffer the body outgrew, or the buffer of a body that failed or was aborted, goes back to the
+ * free-list at once (only this closure held it).
  * Resolves with the body; rejects with ServiceError BodyTooLarge / Busy (the caller answers and
  * the connection may still be receiving — uWS discards the rest when the response ends), or with
  * `undefined` reason when the client aborted (nothing to answer).
@@ -161,19 +171,28 @@ export function receiveBody(x: HttpExchange, limits: BodyLimits): Promise<Receiv
     }
     /** The body never grows past this. */
     const capBytes = expected ?? limits.maxBodyBytes;
+    /** Bytes reserved from the budget: the rules' size until a buffer is taken, then its capacity. */
     let reserved = Math.min(capBytes, FIRST_BODY_BYTES);
     if (!limits.budget.tryReserve(reserved)) {
       reject(new ServiceError(ServiceErrorCode.Busy, 'Too many bytes in flight; retry later'));
       return;
     }
-    let buffer = new ArrayBuffer(Math.max(reserved, 1));
-    let view = new Uint8Array(buffer);
+    /** Undefined until the first bytes arrive; its capacity equals `reserved` once taken. */
+    let buffer: ArrayBuffer | undefined;
+    let view = NO_BYTES;
     let length = 0;
     let failed = false;
-    x.whenAborted(() => {
-      if (failed) return;
+    /** Releases the reservation and hands the buffer back (nothing else references it). */
+    const drop = (): void => {
       failed = true;
       limits.budget.release(reserved);
+      if (buffer !== undefined) bodyBuffers.give(buffer);
+      buffer = undefined;
+      view = NO_BYTES;
+    };
+    x.whenAborted(() => {
+      if (failed) return;
+      drop();
       reject(undefined);
     });
     x.res.onData((chunk, isLast) => {
@@ -181,8 +200,7 @@ export function receiveBody(x: HttpExchange, limits: BodyLimits): Promise<Receiv
       const n = chunk.byteLength;
       const needed = length + n;
       if (needed > limits.maxBodyBytes) {
-        failed = true;
-        limits.budget.release(reserved);
+        drop();
         reject(new ServiceError(ServiceErrorCode.BodyTooLarge, `Request body exceeds the limit of ${limits.maxBodyBytes} bytes`));
         return;
       }
@@ -191,18 +209,19 @@ export function receiveBody(x: HttpExchange, limits: BodyLimits): Promise<Receiv
         // the whole of it: a 1.2 MB batch arriving in 512 KiB reads is then allocated once and
         // copied never (instead of 16 K → 512 K → 1 M → 1.2 M with two copies), while a stalled
         // sender still holds at most four times what it sent (test/reliability/hostile-connections).
-        const size = expected !== undefined && needed * 4 >= expected ? expected : Math.max(needed, Math.min(view.length * 2, capBytes));
-        const extra = size - reserved;
-        if (extra > 0 && !limits.budget.tryReserve(extra)) {
-          failed = true;
-          limits.budget.release(reserved);
+        // The first bytes take a buffer of what was reserved up front, if they fit in it.
+        const size =
+          needed <= reserved ? reserved : expected !== undefined && needed * 4 >= expected ? Math.max(needed, expected) : Math.max(needed, Math.min(reserved * 2, capBytes));
+        const next = bodyBuffers.take(size, (capacity) => capacity <= reserved || limits.budget.tryReserve(capacity - reserved));
+        if (next === undefined) {
+          drop();
           reject(new ServiceError(ServiceErrorCode.Busy, 'Too many bytes in flight; retry later'));
           return;
         }
-        if (extra > 0) reserved = size;
-        const next = new ArrayBuffer(size);
+        if (next.byteLength > reserved) reserved = next.byteLength;
         const nextView = new Uint8Array(next);
         nextView.set(view.subarray(0, length));
+        if (buffer !== undefined) bodyBuffers.give(buffer);
         buffer = next;
         view = nextView;
       }
@@ -211,8 +230,11 @@ export function receiveBody(x: HttpExchange, limits: BodyLimits): Promise<Receiv
       length += n;
       if (isLast) {
         failed = true; // done: later callbacks are ignored
-        resolve({ buffer, length, reservedBytes: reserved });
+        // An empty body never took a buffer; readers need one to look at (and to transfer).
+        resolve({ buffer: buffer ?? new ArrayBuffer(1), length, reservedBytes: reserved });
       }
     });
   });
 }
+
+const NO_BYTES = new Uint8Array(0);

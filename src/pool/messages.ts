@@ -9,7 +9,7 @@ export type BodyEncoding = 'identity' | 'gzip' | 'deflate';
 interface BodyTask {
   /** The request body exactly as received; the worker owns it after transfer. */
   readonly body: ArrayBuffer;
-  /** Bytes of `body` that are the request body (the buffer may be larger). */
+  /** Bytes of `body` that are the request body (the buffer may be larger: bytes past them are stale, a recycled buffer's earlier body; never read them). */
   readonly bodyBytes: number;
   /** Where the request body starts in `body` (default 0; non-zero for parts of an ingest group). */
   readonly bodyOffset?: number;
@@ -176,6 +176,16 @@ export type WorkerResult = WorkerReply | WorkerFailure | TelnetReply;
 export interface IngestGroupReply {
   readonly ok: true;
   readonly parts: readonly (WorkerReply | WorkerFailure)[];
+}
+
+/**
+ * What a worker's piscina entry answers every task with (only the pool sees it): the result, and
+ * the task's body buffer when the worker is done with it, transferred back for the main thread's
+ * free-list (src/pool/body-buffers.ts, src/pool/body-return.ts).
+ */
+export interface WorkerAnswer {
+  readonly result: WorkerResult | IngestGroupReply | undefined;
+  readonly returnedBody?: ArrayBuffer;
 }
 
 /** What main passes to every worker at start (piscina workerData). */

@@ -1,13 +1,15 @@
 // The worker pool as the main thread sees it: starts N piscina workers (each claims and recovers
-// one shard before it reports ready), hands them tasks with their body buffers transferred, bounds
-// the task queue, and shuts them down in order (drain → close writers with a final msync →
-// destroy). The only file that knows piscina on the main thread.
+// one shard before it reports ready), hands them tasks with their body buffers transferred (and
+// puts the bodies workers hand back on the main thread's free-list), bounds the task queue, and
+// shuts them down in order (drain → close writers with a final msync → destroy). The only file
+// that knows piscina on the main thread.
 import * as v8 from 'node:v8';
 import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina, transferableSymbol, valueSymbol } from 'piscina';
 import { ServiceError, ServiceErrorCode } from '../errors.js';
 import { IngestCoalescer, type CoalescerLimits } from './coalescer.js';
-import type { ControlMessage, IngestGroupReply, PingTask, StatsMessage, WorkerData, WorkerResult, WorkerTask } from './messages.js';
+import { bodyBuffers } from './body-buffers.js';
+import type { ControlMessage, IngestGroupReply, PingTask, StatsMessage, WorkerAnswer, WorkerData, WorkerResult, WorkerTask } from './messages.js';
 
 export interface PoolOptions {
   readonly threads: number;
@@ -162,7 +164,13 @@ export class WorkerPool {
     try {
       // The task travels as a movable envelope: piscina transfers `transfer` (the body buffer)
       // instead of copying it, and the worker receives the plain task object.
-      return (await this.piscina.run(transfer ? Piscina.move(new MovableTask(task, transfer)) : task)) as WorkerResult | IngestGroupReply | undefined;
+      const answer = (await this.piscina.run(transfer ? Piscina.move(new MovableTask(task, transfer)) : task)) as WorkerAnswer;
+      // The worker hands an ingest body back once done with it (src/pool/body-return.ts); it came
+      // in the answer's transfer list, so the worker's copy is detached and this ArrayBuffer is
+      // reachable only through `answer`, which goes no further than here: the free-list is its
+      // one owner (src/pool/body-buffers.ts).
+      if (answer.returnedBody !== undefined) bodyBuffers.give(answer.returnedBody);
+      return answer.result;
     } catch (err) {
       if (err instanceof ServiceError) throw err;
       const message = (err as Error).message ?? String(err);

@@ -50,6 +50,7 @@ import { lookupSeries, suggestNames } from '../query/listings.js';
 import { runOpenTsdbQuery } from '../query/opentsdb/index.js';
 import { runOneNetTask } from './onenet.js';
 import { warmUp } from './warm-up.js';
+import { answerFor } from './body-return.js';
 import { CavePublishDecoder } from '../protocols/cave/publish.js';
 import { isCaveRequestError, parseCaveMetricsRequest } from '../protocols/cave/query.js';
 import { caveMetricNames, runCaveMetricsQuery } from '../query/cave.js';
@@ -561,7 +562,12 @@ function failure(err: unknown): WorkerResult {
   return { ok: false, code: ServiceErrorCode.Internal, messages: [(err as Error)?.message ?? String(err)] };
 }
 
-export default async function run(task: WorkerTask): Promise<WorkerResult | IngestGroupReply | undefined> {
+/** piscina's entry: runs the task and hands its body back with the result when it may (src/pool/body-return.ts). */
+export default async function answer(task: WorkerTask): Promise<ReturnType<typeof answerFor>> {
+  return answerFor(task, await run(task));
+}
+
+async function run(task: WorkerTask): Promise<WorkerResult | IngestGroupReply | undefined> {
   try {
     switch (task.kind) {
       case 'ping':
