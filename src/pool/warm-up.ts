@@ -227,6 +227,11 @@ export async function warmUp(options: WarmUpOptions): Promise<WarmUpReport | und
         stored += storedPoints(await target.run(asReceived({ kind: 'kairos.ingest', sync: false, ...bodyFields(kairosBody(round, kairosPoints), false) })));
       }
       done += n;
+      // Forget once early too: the first forget reassigns fields V8 had treated as constants
+      // (the series cache's generation, the builders' epochs), which throws away all code that
+      // embedded them ("code dependencies", --trace-deopt); here it happens while the warm-up
+      // still runs, not as the first client body arrives.
+      if (round === 0) target.forgetSeries();
     }
     return { points: stored, elapsedMs: performance.now() - started };
   } catch (err) {
