@@ -69,17 +69,18 @@ function plainStringEnd(buf: Uint8Array, pos: number, limit: number): number {
 }
 
 // Word-at-a-time scanning. A byte loop over a Uint8Array costs ~1.1–1.3 ns per byte in V8 (bounds
-// check, load, compare; counting the quotes of a harness body ran at 0.77 GB/s, its int32 words
-// at 3.5 GB/s), and a simple point is ~230 bytes, so
-// the runs the scanner must only step over — a metric's characters, the member keys, digits —
-// are read four bytes at a time through a DataView (little-endian int32) and tested with the
-// classic SWAR byte tests (exact for "is there such a byte in the word", no false positives):
-//   a byte equal to 0:  (x − 0x01010101) & ~x & 0x80808080 ≠ 0
-//   a byte below n ≤ 128: (x − n·0x01010101) & ~x & 0x80808080 ≠ 0
-// The first word holding a byte of interest is then finished by the byte loop, so every result
-// is the byte loop's result. Scanning the harness' points: −18 % time; the decoder as a whole
-// with the eight-byte compares of ByteStrings.equals: −20–25 % (bench/opentsdb.bench.ts
-// "decoder (simple points)"; docs/benchmarks.md "OpenTSDB ingest").
+// check, load, compare: counting the quotes of a harness body ran at 0.77 GB/s, summing its
+// int32 words at 3.5 GB/s), and a simple point is ~230 bytes. So the runs the scanner only steps
+// over — the member keys, a metric's characters, digits — are read four bytes at a time through
+// a DataView (little-endian int32) and tested with the classic SWAR byte tests, exact for "is
+// there such a byte in the word" (no false positives, no misses):
+//   a byte equal to 0:     (x − 0x01010101) & ~x & 0x80808080 ≠ 0
+//   a byte below n ≤ 128:  (x − n·0x01010101) & ~x & 0x80808080 ≠ 0
+// The byte loop then finishes the word that holds the byte of interest, so every result is the
+// byte loop's. Scanning the harness' points: −23 % time; the decoder as a whole, with the
+// eight-byte compares of ByteStrings.equals: 1.20–1.24 × faster (same-process A/B of the two
+// builds; bench/opentsdb.bench.ts "decoder (simple points)": 3.06 → 3.87 × JSON.parse;
+// docs/benchmarks.md "OpenTSDB ingest").
 
 /** 'metr', 'tags', 'time', 'stam', 'valu' as little-endian int32 words; 'ic"', 'p"', 'e"' as the low bytes of one. */
 const W_METR = 0x7274656d;
