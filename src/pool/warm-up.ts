@@ -85,8 +85,11 @@ function hostTags(round: number, host: number): Record<string, string> {
  * The values clients send, so every branch of the number conversion and every column shape gets
  * compiled: full-precision doubles (TSBS; half of them), two-decimal gauges, integer counters,
  * negatives, and what a clamped gauge prints at its bounds — "0", "100" and, near zero, exponent
- * forms such as 5.551115123125783e-17 (a series then holds integers and floats). Missing these
- * left V8 without feedback for them: the first real "0" or "1e-17" deoptimized the number scan.
+ * forms such as 5.551115123125783e-17 (a series then holds integers and floats) — and doubles
+ * just above a power of two, such as 64.00000000000001, whose exactness proof takes a branch of
+ * its own (json/exact-decimal.ts). Missing these left V8 without feedback for them: the first
+ * real "0" or "1e-17" deoptimized the number scan, and so did, about once per 2 M random
+ * full-precision points, a value just above 16, 32 or 64 (--trace-deopt).
  */
 function value(k: number): number {
   const v = Math.random() * 100;
@@ -105,6 +108,8 @@ function value(k: number): number {
     case 13:
     case 15:
       return Math.floor(v * 1000);
+    case 14:
+      return 2 ** (k % 7) * (1 + (1 + (k % 5)) * 2 ** -52);
     default:
       return v;
   }
