@@ -541,10 +541,6 @@ export class SimplePointSeriesMemo {
     private readonly maxBytes = 48 * 1024 * 1024,
   ) {}
 
-  private viewOf(buf: Uint8Array): DataView<ArrayBufferLike> {
-    return this.views.of(buf);
-  }
-
   /** Remembered series. */
   get size(): number {
     return this.series.size;
@@ -563,7 +559,7 @@ export class SimplePointSeriesMemo {
   matchTags(buf: Uint8Array, start: number, limit: number): number {
     if (this.tags.size === 0) return -1;
     const t = this.tags;
-    const view = this.viewOf(buf);
+    const view = this.views.of(buf);
     // The previous point's tags object first: clients send a host's metrics one after another
     // (TSBS, collectd, tcollector), so most points repeat it; a compare in place skips the hash
     // and the probe. A remembered object is a whole JSON object, so equal bytes are that object.
@@ -594,7 +590,7 @@ export class SimplePointSeriesMemo {
     for (let slot = s.firstSlot(h); ; slot = s.nextSlot(slot)) {
       const id = s.idAt(slot);
       if (id < 0) return -1;
-      if (s.hashes[id] === h && this.seriesTags[id] === tagsId && s.lengths[id] === n && s.equals(id, buf, this.viewOf(buf), metricStart)) return this.seriesEntries[id]!;
+      if (s.hashes[id] === h && this.seriesTags[id] === tagsId && s.lengths[id] === n && s.equals(id, buf, this.views.of(buf), metricStart)) return this.seriesEntries[id]!;
     }
   }
 
@@ -607,7 +603,7 @@ export class SimplePointSeriesMemo {
     if (this.series.size >= this.maxEntries || this.tags.used + this.series.used + (metricEnd - metricStart) + (tagsEnd - tagsStart) > this.maxBytes) this.clear();
     let tagsId = this.matchTags(buf, tagsStart, tagsEnd);
     if (tagsId < 0 || this.tags.lengths[tagsId] !== tagsEnd - tagsStart) {
-      const h = tagsPrefixHash(buf, this.viewOf(buf), tagsStart, tagsEnd);
+      const h = tagsPrefixHash(buf, this.views.of(buf), tagsStart, tagsEnd);
       if (h < 0) return; // cannot happen for a whole object of ≥ 2 bytes ending in '}'
       tagsId = this.tags.add(h, buf, tagsStart, tagsEnd);
     }
